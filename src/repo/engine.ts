@@ -1,0 +1,74 @@
+/**
+ * The git engine behind one small interface. isomorphic-git (in process) and direct object
+ * writes do commits, tags and reads; the git CLI does what isomorphic-git lacks (gc, fsck,
+ * delta pushes, ssh). Callers never import either library directly.
+ */
+export interface Person {
+  name: string;
+  email: string;
+  /** Seconds since the epoch. */
+  timestamp: number;
+  /** Minutes, as git stores it (0 for UTC). */
+  timezoneOffset?: number;
+}
+
+export interface CommitInfo {
+  oid: string;
+  parents: string[];
+  tree: string;
+  message: string;
+  author: Person;
+  committer: Person;
+}
+
+export interface TagInfo {
+  /** Full tag name without "refs/tags/" (e.g. "rp/20261122T004200Z-1"). */
+  name: string;
+  /** Oid of the annotated tag object. */
+  oid: string;
+  /** The commit the tag points at. */
+  commit: string;
+  message: string;
+  tagger: Person;
+}
+
+export interface CommitFilesOptions {
+  /** Branch to advance (short name, e.g. "main"). */
+  branch: string;
+  /** Complete set of files of the new tree (flat paths, no folders needed). */
+  files: Record<string, Uint8Array>;
+  message: string;
+  author: Person;
+  /** Expected current tip of the branch (null: branch must not exist). Mismatch → CONFLICT. */
+  expectedParent: string | null;
+}
+
+export interface RepoEngine {
+  /** Folder of the bare repository. */
+  readonly gitdir: string;
+  /** Creates the bare repository if missing (idempotent). */
+  init(): Promise<void>;
+  /** Resolves a branch, tag (annotated tags peeled to their commit), or commit id prefix to a commit oid. */
+  resolveCommit(ref: string): Promise<string>;
+  /** Tip of a branch, or null when the branch does not exist yet. */
+  branchTip(branch: string): Promise<string | null>;
+  /** Writes blobs, tree and commit, then moves the branch atomically. Returns the commit oid. */
+  commitFiles(options: CommitFilesOptions): Promise<string>;
+  /** Creates an annotated tag object and its ref; refuses an existing name (TAG_EXISTS). */
+  createTag(options: { name: string; commit: string; message: string; tagger: Person }): Promise<string>;
+  /** Deletes a tag ref (the tag object stays until gc). */
+  deleteTag(name: string): Promise<void>;
+  /** Annotated tags under a prefix (default "rp/"), newest first by tagger time. */
+  listTags(prefix?: string): Promise<TagInfo[]>;
+  readCommit(oid: string): Promise<CommitInfo>;
+  /** First-parent history from a commit, newest first. */
+  log(options: { ref: string; depth?: number }): Promise<CommitInfo[]>;
+  /** Bytes of a file at a commit; NOT_FOUND when absent. */
+  readFile(commit: string, path: string): Promise<Uint8Array>;
+  /** Names of the files in a commit's tree. */
+  listFiles(commit: string): Promise<string[]>;
+  /** Packs loose objects and prunes (git gc through the CLI). */
+  maintenance(): Promise<{ looseBefore: number; looseAfter: number; sizeBefore: number; sizeAfter: number }>;
+  /** Runs `git fsck --strict`; returns its output; throws VERIFY_FAILED on errors. */
+  fsck(): Promise<string>;
+}
