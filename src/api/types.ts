@@ -1,0 +1,62 @@
+/** Result shapes of the public operations (shared by the CLI and the HTTP layer). */
+
+export interface RestorePoint {
+  tag: string;
+  commit: string;
+  /** ISO-8601 UTC time of the tag. */
+  time: string;
+  actor: string;
+  reason: string;
+  source: string;
+}
+
+export interface ApplyResult {
+  commit: string;
+  tag: string;
+  /** False when the config was identical to the current restore point and no commit was made. */
+  changed: boolean;
+  dryRun: boolean;
+  liveWritten: boolean;
+  warnings: string[];
+  /** Set when a failed health check rolled the change back. */
+  rolledBackTo?: string;
+}
+
+export interface RestoreResult {
+  commit: string;
+  tag: string;
+  restoredFrom: string;
+  dryRun: boolean;
+  liveWritten: boolean;
+  warnings: string[];
+}
+
+export interface DiffResult {
+  from: string;
+  to: string;
+  entries: Array<{ kind: string; path: string; old?: string; new?: string; from?: number; to?: number }>;
+  text: string;
+  unified?: string;
+}
+
+export type Role = "viewer" | "operator";
+
+/** The operations the HTTP server needs, bound to one home at start-up. */
+export interface Operations {
+  apply(options: {
+    config: Uint8Array;
+    cert?: Uint8Array;
+    key?: Uint8Array;
+    reason: string;
+    tag?: string;
+    actor: string;
+    dryRun?: boolean;
+  }): Promise<ApplyResult>;
+  listRestorePoints(options?: { limit?: number }): Promise<RestorePoint[]>;
+  showFile(options: { ref: string; file: string }): Promise<Uint8Array>;
+  diff(options: { from: string; to?: string; unified?: boolean; showVolatile?: boolean }): Promise<DiffResult>;
+  restore(options: { ref: string; reason: string; actor: string; dryRun?: boolean }): Promise<RestoreResult>;
+  status(): Promise<Record<string, unknown>>;
+  /** Readiness: the home is usable (repository readable, settings valid). */
+  ready(): Promise<{ ok: boolean; detail?: string }>;
+}
