@@ -27,6 +27,8 @@ export interface XmlScan {
   sections: ElementSpan[];
   /** Every element whose path matched one of the requested patterns, in document order. */
   matches: ElementSpan[];
+  /** The DOCTYPE declaration as saxes reports it (text after "<!DOCTYPE"), when the document has one. */
+  doctype?: string;
 }
 
 export interface ScanOptions {
@@ -34,4 +36,16 @@ export interface ScanOptions {
   patterns?: readonly string[];
   /** Refuse documents whose entity expansion would exceed this many characters (default 1 MiB). */
   maxEntityExpansion?: number;
+}
+
+/** One policy-level difference found by `semanticDiff`. */
+export interface DiffEntry {
+  kind: "added" | "removed" | "moved" | "changed" | "secret-changed" | "attribute-changed";
+  /** Display path: names below the root, repeated siblings keyed as `allow[id=5]` or `ip[2]`; attributes as `@name`. */
+  path: string;
+  old?: string;
+  new?: string;
+  /** 1-based position among same-name siblings (moves only). */
+  from?: number;
+  to?: number;
 }

@@ -1,0 +1,24 @@
+import { parseTrailers } from "../core/commit-message.ts";
+import { inOperation } from "../errors/confvault-error.ts";
+import type { HomeContext } from "../home/context.ts";
+import type { RestorePoint } from "./types.ts";
+
+/** Restore points, newest first: tag, time, actor, reason, source, commit. */
+export async function listRestorePoints({ ctx, limit }: { ctx: HomeContext; limit?: number }): Promise<RestorePoint[]> {
+  try {
+    const tags = await ctx.engine.listTags("rp/");
+    return tags.slice(0, limit ?? tags.length).map((t) => {
+      const { subject, trailers } = parseTrailers(t.message);
+      return {
+        tag: t.name,
+        commit: t.commit,
+        time: new Date(t.tagger.timestamp * 1000).toISOString(),
+        actor: trailers["Confvault-Actor"] ?? t.tagger.name,
+        reason: trailers["Confvault-Reason"] ?? subject,
+        source: trailers["Confvault-Source"] ?? "",
+      };
+    });
+  } catch (err) {
+    throw inOperation("log", err);
+  }
+}

@@ -1,0 +1,94 @@
+import { promises as fsp } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { sha256Hex } from "../core/manifest.ts";
+import { openSnapshot } from "../core/read-snapshot.ts";
+import { ConfvaultError, inOperation, isConfvaultError } from "../errors/confvault-error.ts";
+import { writeFileAtomic } from "../home/atomic-write.ts";
+import type { HomeContext } from "../home/context.ts";
+import { certificateFacts } from "../seal/certificate-facts.ts";
+import { nodeX509 } from "../seal/node-x509.ts";
+import { scanXml } from "../xml/scan-xml.ts";
+
+export interface VerifyOptions {
+  ctx: HomeContext;
+  /** One ref; default: the tip of main. */
+  ref?: string;
+  all?: boolean;
+  /** Also restore each point into a scratch folder and check the written files. */
+  drill?: boolean;
+}
+
+export interface PointCheck {
+  ref: string;
+  commit: string;
+  ok: boolean;
+  checks: string[];
+  error?: { code: string; message: string };
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  fsck: string;
+  points: PointCheck[];
+}
+
+async function checkPoint(ctx: HomeContext, ref: string, drill: boolean): Promise<PointCheck> {
+  const checks: string[] = [];
+  let commit = "";
+  try {
+    commit = await ctx.engine.resolveCommit(ref);
+    const snap = await openSnapshot(ctx, commit);
+    checks.push("manifest hashes", "seal opened", "restored config.xml matches manifest");
+    scanXml(snap.config);
+    checks.push("config.xml well-formed");
+    if (snap.bundle.cert !== undefined && snap.bundle.key !== undefined) {
+      certificateFacts(snap.bundle.cert, snap.bundle.key, nodeX509, ctx.now());
+      checks.push("certificate matches key");
+    }
+    if (drill) {
+      const scratch = await fsp.mkdtemp(path.join(os.tmpdir(), "confvault-drill-"));
+      try {
+        const target = path.join(scratch, "config.xml");
+        await writeFileAtomic(target, snap.config);
+        const back = new Uint8Array(await fsp.readFile(target));
+        if ((await sha256Hex(back)) !== snap.manifest.config.sha256) {
+          throw new ConfvaultError("VERIFY_FAILED", "the drill's written config.xml differs from the manifest", "check the disk");
+        }
+        if (snap.bundle.cert !== undefined) await writeFileAtomic(path.join(scratch, "root.cer"), new TextEncoder().encode(snap.bundle.cert));
+        if (snap.bundle.key !== undefined) await writeFileAtomic(path.join(scratch, "root.key"), new TextEncoder().encode(snap.bundle.key), { mode: 0o600 });
+        checks.push("drill: restored into a scratch folder");
+      } finally {
+        await fsp.rm(scratch, { recursive: true, force: true });
+      }
+    }
+    return { ref, commit, ok: true, checks };
+  } catch (err) {
+    const e = isConfvaultError(err) ? err : inOperation("verify", err);
+    return { ref, commit, ok: false, checks, error: { code: e.code, message: e.message } };
+  }
+}
+
+/** Integrity of the repository (git fsck), the manifests and the seals of restore points. */
+export async function verify({ ctx, ref, all = false, drill = false }: VerifyOptions): Promise<VerifyResult> {
+  try {
+    let fsck = "";
+    let fsckOk = true;
+    try {
+      fsck = await ctx.engine.fsck();
+    } catch (err) {
+      if (!isConfvaultError(err, "VERIFY_FAILED")) throw err;
+      fsckOk = false;
+      fsck = err.message;
+    }
+    const refs = all ? (await ctx.engine.listTags("rp/")).map((t) => t.name) : [ref ?? "main"];
+    if (!all && ref === undefined && (await ctx.engine.branchTip("main")) === null) {
+      return { ok: fsckOk, fsck, points: [] };
+    }
+    const points: PointCheck[] = [];
+    for (const r of refs) points.push(await checkPoint(ctx, r, drill));
+    return { ok: fsckOk && points.every((p) => p.ok), fsck, points };
+  } catch (err) {
+    throw inOperation("verify", err);
+  }
+}

@@ -1,0 +1,64 @@
+import { ConfvaultError, isConfvaultError } from "../errors/confvault-error.ts";
+import type { HomeContext } from "../home/context.ts";
+import type { Person } from "../repo/engine.ts";
+import { newRestorePointName, validateRestorePointName } from "../repo/ref-name.ts";
+import { renderCommitMessage } from "./commit-message.ts";
+import { encodeManifest } from "./manifest.ts";
+import { MANIFEST_FILE, type PreparedSnapshot } from "./prepare-snapshot.ts";
+
+export interface CommitSnapshotInput {
+  prepared: PreparedSnapshot;
+  subject: string;
+  reason: string;
+  actor: string;
+  tag?: string;
+  trailers?: Record<string, string>;
+}
+
+function person(ctx: HomeContext, actor: string): Person {
+  const name = actor.replace(/[<>\r\n]/g, "").trim() || "unknown";
+  return { name, email: `confvault@${ctx.settings.node}`, timestamp: Math.floor(ctx.now().getTime() / 1000), timezoneOffset: 0 };
+}
+
+async function tagIsFree(ctx: HomeContext, name: string): Promise<boolean> {
+  try {
+    await ctx.engine.resolveCommit(`refs/tags/${name}`);
+    return false;
+  } catch (err) {
+    if (isConfvaultError(err, "REF_NOT_FOUND")) return true;
+    throw err;
+  }
+}
+
+/** Commits prepared files on main and tags the commit as a restore point. */
+export async function commitSnapshot(ctx: HomeContext, input: CommitSnapshotInput): Promise<{ commit: string; tag: string }> {
+  const { prepared } = input;
+  let tag: string;
+  if (input.tag !== undefined) {
+    tag = validateRestorePointName(input.tag);
+    if (!(await tagIsFree(ctx, tag))) {
+      throw new ConfvaultError("TAG_EXISTS", `restore point ${tag} already exists`, "choose another --tag name; restore points are never moved");
+    }
+  } else {
+    tag = newRestorePointName(ctx.now(), prepared.manifest.sequence);
+    for (let n = 2; !(await tagIsFree(ctx, tag)); n++) tag = `${newRestorePointName(ctx.now(), prepared.manifest.sequence)}.${n}`;
+  }
+  const message = renderCommitMessage({
+    subject: input.subject,
+    reason: input.reason,
+    actor: input.actor,
+    source: prepared.manifest.source,
+    node: ctx.settings.node,
+    trailers: { "Confvault-Sequence": String(prepared.manifest.sequence), ...input.trailers },
+  });
+  const who = person(ctx, input.actor);
+  const commit = await ctx.engine.commitFiles({
+    branch: "main",
+    files: { ...prepared.files, [MANIFEST_FILE]: encodeManifest(prepared.manifest) },
+    message,
+    author: who,
+    expectedParent: prepared.parent,
+  });
+  await ctx.engine.createTag({ name: tag, commit, message, tagger: who });
+  return { commit, tag };
+}

@@ -1,0 +1,127 @@
+import { ConfvaultError } from "../errors/confvault-error.ts";
+import type { HomeContext } from "../home/context.ts";
+import { bundleDigest } from "../seal/bundle-digest.ts";
+import { certificateFacts } from "../seal/certificate-facts.ts";
+import { checkForLeaks } from "../seal/leak-guard.ts";
+import { liftSecrets } from "../seal/lift-secrets.ts";
+import { nodeX509 } from "../seal/node-x509.ts";
+import { sealBundle } from "../seal/seal-bundle.ts";
+import { scanXml } from "../xml/scan-xml.ts";
+import type { XmlScan } from "../xml/types.ts";
+import { decodeManifest, type Manifest, type Source, sha256Hex } from "./manifest.ts";
+
+export const CONFIG_FILE = "config.xml";
+export const SEALED_FILE = "secrets.sealed.age";
+export const MANIFEST_FILE = "manifest.json";
+
+export interface SnapshotInput {
+  /** The config.xml the appliance gets, secrets in place. */
+  config: Uint8Array;
+  cert?: string;
+  key?: string;
+  source: Source;
+  sourceCommit?: string;
+  restoredFrom?: string;
+  /** A sealed bundle known to hold exactly this content (restore of an older point). */
+  reuseSealed?: { digest: string; bytes: Uint8Array };
+}
+
+export interface PreparedSnapshot {
+  parent: string | null;
+  parentManifest: Manifest | null;
+  manifest: Manifest;
+  files: Record<string, Uint8Array>;
+  scan: XmlScan;
+  /** True when config, secrets and certificate equal the current tip. */
+  unchanged: boolean;
+  warnings: string[];
+}
+
+/**
+ * Validates a config and turns it into the files of one restore point, without writing
+ * anything: well-formedness, secret lifting, sealing (skipped when the secrets did not change),
+ * the leak guard and the manifest.
+ */
+export async function prepareSnapshot(ctx: HomeContext, input: SnapshotInput): Promise<PreparedSnapshot> {
+  const { profile, settings, engine } = ctx;
+  const scan = scanXml(input.config, { patterns: profile.secretPaths });
+  if (profile.rootElement && scan.rootName !== profile.rootElement) {
+    throw new ConfvaultError(
+      "BAD_INPUT",
+      `config.xml has root element <${scan.rootName}>, but the ${profile.name} profile expects <${profile.rootElement}>`,
+      "check that you picked the right file, or init the home with the matching --profile",
+    );
+  }
+  const warnings: string[] = [];
+  if ((input.cert === undefined) !== (input.key === undefined)) {
+    throw new ConfvaultError("BAD_USAGE", "a certificate needs its private key and the other way round", "pass both --cert and --key, or neither");
+  }
+  let certificate: Manifest["certificate"] = null;
+  if (input.cert !== undefined && input.key !== undefined) {
+    const facts = certificateFacts(input.cert, input.key, nodeX509, ctx.now());
+    certificate = {
+      subject: facts.subject,
+      issuer: facts.issuer,
+      fingerprint256: facts.fingerprint256,
+      notBefore: facts.notBefore,
+      notAfter: facts.notAfter,
+    };
+    if (facts.expiresInDays < 30) {
+      warnings.push(
+        facts.expiresInDays < 0
+          ? `the root certificate expired on ${facts.notAfter}`
+          : `the root certificate expires in ${Math.floor(facts.expiresInDays)} days (${facts.notAfter})`,
+      );
+    }
+  }
+
+  const keys = await ctx.keys();
+  const secretSpans = scan.matches.filter((m) => !m.hasChildren && m.contentEnd > m.contentStart);
+  const lifted = liftSecrets(input.config, secretSpans, keys.markerKey);
+  const bundle = { version: 1 as const, cert: input.cert, key: input.key, secrets: lifted.secrets };
+  const digest = bundleDigest(bundle, keys.markerKey);
+
+  const parent = await engine.branchTip("main");
+  const parentManifest = parent ? decodeManifest(await engine.readFile(parent, MANIFEST_FILE), parent) : null;
+  const sameRecipients = (m: Manifest | null) =>
+    m !== null && m.secrets.recipients.length === keys.recipients.length && m.secrets.recipients.every((r, i) => r === keys.recipients[i]);
+
+  let sealed: Uint8Array;
+  if (parent && parentManifest?.secrets.digest === digest && sameRecipients(parentManifest)) {
+    sealed = await engine.readFile(parent, SEALED_FILE);
+  } else if (input.reuseSealed?.digest === digest && !(parentManifest && !sameRecipients(parentManifest))) {
+    sealed = input.reuseSealed.bytes;
+  } else {
+    sealed = await sealBundle(bundle, keys.recipients);
+  }
+
+  const files: Record<string, Uint8Array> = { [CONFIG_FILE]: lifted.bytes, [SEALED_FILE]: sealed };
+  const secretValues = Object.values(lifted.secrets)
+    .map((b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)))
+    .filter((v) => v.length >= 8);
+  checkForLeaks(files, { secretValues });
+
+  const fileFacts: Manifest["files"] = {};
+  for (const [name, bytes] of Object.entries(files)) fileFacts[name] = { sha256: await sha256Hex(bytes), size: bytes.length };
+  const manifest: Manifest = {
+    format: 1,
+    profile: profile.name,
+    cluster: settings.cluster,
+    node: settings.node,
+    sequence: (parentManifest?.sequence ?? 0) + 1,
+    source: input.source,
+    ...(input.sourceCommit ? { sourceCommit: input.sourceCommit } : {}),
+    ...(input.restoredFrom ? { restoredFrom: input.restoredFrom } : {}),
+    createdAt: ctx.now().toISOString(),
+    config: { sha256: await sha256Hex(input.config), size: input.config.length, encoding: scan.encoding },
+    files: fileFacts,
+    secrets: { count: Object.keys(lifted.secrets).length, digest, recipients: keys.recipients },
+    certificate,
+  };
+  const unchanged =
+    parentManifest !== null &&
+    parentManifest.config.sha256 === manifest.config.sha256 &&
+    parentManifest.secrets.digest === digest &&
+    JSON.stringify(parentManifest.certificate) === JSON.stringify(certificate);
+  return { parent, parentManifest, manifest, files, scan, unchanged, warnings };
+}

@@ -1,0 +1,72 @@
+import fs, { promises as fsp } from "node:fs";
+import path from "node:path";
+import { ConfvaultError } from "../errors/confvault-error.ts";
+import { createRepoEngine } from "../repo/create-engine.ts";
+import { createGitCli } from "../repo/git-cli.ts";
+import { deriveIdentity } from "../seal/derive-identity.ts";
+import { effectiveProfile } from "../settings/effective-profile.ts";
+import { parseSettings } from "../settings/load-settings.ts";
+import { loadActivationKey } from "./activation-key.ts";
+import { type HomeContext, type Logger, type SealKeys, silentLogger } from "./context.ts";
+import { homeLayout, livePath } from "./layout.ts";
+import { readRecipients } from "./recipients-file.ts";
+
+export interface OpenHomeOptions {
+  dir: string;
+  env?: Record<string, string | undefined>;
+  keyFile?: string;
+  logger?: Logger;
+  now?: () => Date;
+}
+
+/** Opens an existing home: reads and validates its settings, wires the engine and the keys. */
+export async function openHome(options: OpenHomeOptions): Promise<HomeContext> {
+  const dir = path.resolve(options.dir);
+  const layout = homeLayout(dir);
+  let text: string;
+  try {
+    text = await fsp.readFile(layout.settings, "utf8");
+  } catch {
+    throw new ConfvaultError(
+      "HOME_NOT_FOUND",
+      `no confvault home at ${dir}`,
+      "run `confvault init` first, or pass --home DIR / set CONFVAULT_HOME",
+      { home: dir },
+    );
+  }
+  const settings = parseSettings(text, layout.settings);
+  const profile = effectiveProfile(settings);
+  const engine = createRepoEngine({ gitdir: layout.gitdir, fs, git: createGitCli({ gitdir: layout.gitdir }) });
+  const env = options.env ?? {};
+  let keysPromise: Promise<SealKeys> | undefined;
+  const keys = () => {
+    keysPromise ??= (async () => {
+      const key = await loadActivationKey({
+        envValue: env.CONFVAULT_ACTIVATION_KEY,
+        keyFile: options.keyFile ?? settings.keyFile,
+        homeKeyFile: layout.activationKey,
+      });
+      const derived = await deriveIdentity({ activationKey: key.value, cluster: settings.cluster });
+      const escrow = await readRecipients(layout.recipients);
+      return { ...derived, recipients: [derived.recipient, ...escrow.filter((r) => r !== derived.recipient)] };
+    })();
+    keysPromise.catch(() => {
+      keysPromise = undefined;
+    });
+    return keysPromise;
+  };
+  const liveRoot = path.resolve(dir, settings.liveRoot);
+  return {
+    layout,
+    settings,
+    profile,
+    engine,
+    logger: options.logger ?? silentLogger,
+    keys,
+    now: options.now ?? (() => new Date()),
+    live(kind) {
+      const p = profile.live[kind];
+      return p ? livePath(liveRoot, p) : undefined;
+    },
+  };
+}

@@ -1,0 +1,250 @@
+import { ConfvaultError } from "../errors/confvault-error.ts";
+import type { CommitFilesOptions, CommitInfo, Person, RepoEngine, TagInfo } from "./engine.ts";
+import type { GitCli } from "./git-cli.ts";
+import { assertPerson, formatCommit, formatTag } from "./git-objects.ts";
+import { initBareRepo } from "./init-bare.ts";
+import { countObjects } from "./maintenance.ts";
+import { createNodeObjectIo } from "./node-object-io.ts";
+import type { ObjectIo } from "./object-io.ts";
+import { ObjectReader } from "./object-reader.ts";
+import { ObjectWriter } from "./object-writer.ts";
+import { assertRefFormat, refFormatProblem } from "./ref-name.ts";
+import { RefStore } from "./ref-store.ts";
+import type { RepoFs } from "./repo-fs.ts";
+import { writeTrees } from "./write-trees.ts";
+
+export interface CreateRepoEngineOptions {
+  /** Folder of the bare repository (e.g. `<home>/repo.git`). */
+  gitdir: string;
+  /** Node's `fs` module (isomorphic-git's fs plugin shape). */
+  fs: RepoFs;
+  /** git CLI runner bound to the same gitdir (maintenance, fsck, tag deletion). */
+  git: GitCli;
+  /** SHA-1 and deflate; Node's by default. */
+  io?: ObjectIo;
+  /** fsync files and folders before a ref may point at them (default true). */
+  durable?: boolean;
+  /** Age after which a leftover `<ref>.lock` counts as abandoned by a killed process (default 2 s). */
+  staleLockMs?: number;
+}
+
+const FULL_OID = /^[0-9a-f]{40}$/;
+const OID_PREFIX = /^[0-9a-f]{4,39}$/;
+const REF_HINT =
+  "Give a branch ('main'), a restore point ('rp/…', see `confvault log`), a full ref ('refs/…') or a commit id (at least 4 hex digits).";
+
+/**
+ * The engine over a bare repository: commits and tags are written as loose objects directly
+ * (hash, deflate level 1, temp file + fsync + rename, objects before refs), reads go through
+ * isomorphic-git with a long-lived cache, gc and fsck through the git CLI.
+ */
+export function createRepoEngine({
+  gitdir,
+  fs,
+  git,
+  io = createNodeObjectIo(),
+  durable = true,
+  staleLockMs = 2000,
+}: CreateRepoEngineOptions): RepoEngine {
+  const writer = new ObjectWriter(fs, gitdir, io, durable);
+  const reader = new ObjectReader(fs, gitdir);
+  const refs = new RefStore(fs, gitdir, durable, staleLockMs);
+  // Writes and maintenance run one at a time: gc --prune=now must never see half a commit.
+  let queue: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(task: () => Promise<T>): Promise<T> => {
+    const run = queue.then(task, task);
+    queue = run.catch(() => {});
+    return run;
+  };
+
+  async function resolveCommit(ref: string): Promise<string> {
+    const notFound = (why: string, data: Record<string, unknown> = {}): never => {
+      throw new ConfvaultError("REF_NOT_FOUND", `'${ref}' ${why}.`, REF_HINT, { ref, ...data });
+    };
+    if (typeof ref !== "string" || ref.length === 0) return notFound("is not a ref");
+    const lower = ref.toLowerCase();
+    if (FULL_OID.test(lower)) {
+      return (await reader.peelToCommit(lower)) ?? notFound("does not name a commit in this repository");
+    }
+    for (const candidate of refCandidates(ref)) {
+      const oid = await refs.read(candidate);
+      if (oid !== null) return (await reader.peelToCommit(oid)) ?? notFound(`points at ${oid}, not a commit`);
+    }
+    if (OID_PREFIX.test(lower)) {
+      const found = await reader.expandPrefix(lower);
+      if (found && "ambiguous" in found) {
+        throw new ConfvaultError(
+          "REF_NOT_FOUND",
+          `Commit id prefix '${ref}' is ambiguous (${found.ambiguous.length} objects match).`,
+          "Give more hex digits of the commit id.",
+          { ref, matches: found.ambiguous },
+        );
+      }
+      if (found) return (await reader.peelToCommit(found.oid)) ?? notFound(`names ${found.oid}, not a commit`);
+    }
+    return notFound("is not a branch, tag or commit in this repository");
+  }
+
+  async function commitFiles({ branch, files, message, author, expectedParent }: CommitFilesOptions) {
+    const ref = assertRefFormat(`refs/heads/${branch}`);
+    assertPerson(author, "author");
+    if (typeof message !== "string") throw new ConfvaultError("BAD_INPUT", "A commit needs a message.");
+    const mismatch = (actual: string | null) =>
+      new ConfvaultError(
+        "CONFLICT",
+        `Branch ${branch} moved: expected ${expectedParent ?? "no branch"}, found ${actual ?? "no branch"}.`,
+        "Someone else committed first; re-read the branch and retry on top of it.",
+        { branch, expected: expectedParent, actual },
+      );
+    return exclusive(async () => {
+      // Cheap early check so a stale caller writes nothing; the binding check runs under the lock.
+      const before = await refs.read(ref);
+      if (before !== expectedParent) throw mismatch(before);
+      const tree = await writeTrees(writer, files);
+      const commit = await writer.write(
+        "commit",
+        formatCommit({
+          tree,
+          parents: expectedParent ? [expectedParent] : [],
+          author,
+          committer: author,
+          message,
+        }),
+      );
+      await writer.flush();
+      await refs.update(ref, commit, expectedParent, mismatch);
+      return commit;
+    });
+  }
+
+  async function createTag({
+    name,
+    commit,
+    message,
+    tagger,
+  }: {
+    name: string;
+    commit: string;
+    message: string;
+    tagger: Person;
+  }): Promise<string> {
+    const ref = assertRefFormat(`refs/tags/${name}`);
+    assertPerson(tagger, "tagger");
+    const exists = () =>
+      new ConfvaultError(
+        "TAG_EXISTS",
+        `Tag ${name} already exists.`,
+        "Restore point names are unique; choose another name or omit it to get an automatic one.",
+        { name },
+      );
+    return exclusive(async () => {
+      const target = await resolveCommit(commit);
+      if ((await refs.read(ref)) !== null) throw exists();
+      const oid = await writer.write("tag", formatTag({ object: target, name, tagger, message }));
+      await writer.flush();
+      await refs.update(ref, oid, null, exists);
+      return oid;
+    });
+  }
+
+  async function deleteTag(name: string): Promise<void> {
+    const ref = assertRefFormat(`refs/tags/${name}`);
+    await exclusive(async () => {
+      const oid = await refs.read(ref);
+      if (oid === null) {
+        throw new ConfvaultError("REF_NOT_FOUND", `Tag ${name} does not exist.`, REF_HINT, { ref: name });
+      }
+      // The CLI handles a tag that lives in packed-refs (rewriting packed-refs under its lock).
+      await git.run(["update-ref", "-d", ref, oid]);
+    });
+  }
+
+  async function listTags(prefix = "rp/"): Promise<TagInfo[]> {
+    const found = await refs.list(`refs/tags/${prefix}`);
+    const names = [...found.keys()];
+    const tags = await mapLimit(names, 16, (full) => reader.readTag(full.slice("refs/tags/".length), found.get(full)!));
+    const out = tags.filter((t): t is TagInfo => t !== null);
+    out.sort((a, b) => b.tagger.timestamp - a.tagger.timestamp || (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
+    return out;
+  }
+
+  async function log({ ref, depth }: { ref: string; depth?: number }): Promise<CommitInfo[]> {
+    const out: CommitInfo[] = [];
+    let next: string | undefined = await resolveCommit(ref);
+    while (next !== undefined && (depth === undefined || out.length < depth)) {
+      const commit = await reader.readCommit(next);
+      out.push(commit);
+      next = commit.parents[0];
+    }
+    return out;
+  }
+
+  const toCommit = (commit: string) => (FULL_OID.test(commit) ? Promise.resolve(commit) : resolveCommit(commit));
+
+  return {
+    gitdir,
+    init: () => initBareRepo(fs, gitdir, git, durable),
+    resolveCommit,
+    async branchTip(branch) {
+      const ref = `refs/heads/${branch}`;
+      if (refFormatProblem(ref) !== null) return null;
+      return refs.read(ref);
+    },
+    commitFiles,
+    createTag,
+    deleteTag,
+    listTags,
+    readCommit: async (oid) => reader.readCommit(await toCommit(oid)),
+    log,
+    readFile: async (commit, path) => reader.readFile(await toCommit(commit), path),
+    listFiles: async (commit) => reader.listFiles(await toCommit(commit)),
+    maintenance: () =>
+      exclusive(async () => {
+        const before = await countObjects(git);
+        await git.run(["gc", "--prune=now", "--quiet"]);
+        const after = await countObjects(git);
+        reader.reset();
+        writer.reset();
+        return {
+          looseBefore: before.looseCount,
+          looseAfter: after.looseCount,
+          sizeBefore: before.totalBytes,
+          sizeAfter: after.totalBytes,
+        };
+      }),
+    async fsck() {
+      const result = await git.run(["fsck", "--strict", "--no-progress"], { allowFailure: true });
+      const output = `${result.stdout}${result.stderr}`.trim();
+      if (result.exitCode !== 0) {
+        throw new ConfvaultError(
+          "VERIFY_FAILED",
+          `git fsck found problems in ${gitdir}:\n${output}`,
+          "Restore the repository from a remote copy (`confvault recover`), or inspect it with `git fsck --full`.",
+          { output, exitCode: result.exitCode },
+        );
+      }
+      return output;
+    },
+  };
+}
+
+/** Where git looks for a short name, in git's order (tags before branches). */
+function refCandidates(ref: string): string[] {
+  if (ref.startsWith("refs/")) return refFormatProblem(ref) === null ? [ref] : [];
+  if (/^[A-Z_]+$/.test(ref) && ref.endsWith("HEAD")) return [ref];
+  if (refFormatProblem(ref, true) !== null) return [];
+  return [`refs/tags/${ref}`, `refs/heads/${ref}`, `refs/remotes/${ref}`];
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}

@@ -1,0 +1,213 @@
+import { base64 } from "@scure/base";
+import { ConfvaultError } from "../errors/confvault-error.ts";
+import type { ElementSpan } from "../xml/types.ts";
+import { binaryString } from "./binary-string.ts";
+import { SECRET_MARKER_EXACT } from "./secret-marker.ts";
+
+export type LeakKind =
+  | "pem-private-key"
+  | "base64-pem-private-key"
+  | "pkcs12"
+  | "base64-pkcs12"
+  | "putty-private-key"
+  | "secret-value"
+  | "unsealed-secret-element";
+
+/** Where a leak was found. Never holds the value itself. */
+export interface LeakFinding {
+  file: string;
+  kind: LeakKind;
+  /** 1-based line of the first byte of the hit. */
+  line: number;
+  /** Element path (from `secretSpans`) or the name of the nearest enclosing start tag. */
+  element?: string;
+}
+
+export interface LeakGuardOptions {
+  /** Raw secret values that must not appear verbatim in any file (e.g. the lifted values). */
+  secretValues?: readonly Uint8Array[];
+  /** Values shorter than this are not searched (default 8 bytes): too many chance matches. */
+  minSecretLength?: number;
+  /**
+   * Per file, the profile's secret elements as found by the XML scan: each non-empty leaf
+   * must hold exactly a secret marker, else its value was not sealed.
+   */
+  secretSpans?: Readonly<Record<string, readonly ElementSpan[]>>;
+}
+
+const PEM_KEY = /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY|---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----/g;
+const PUTTY_KEY = /PuTTY-User-Key-File-\d+:/g;
+// A run of at least five "-" always holds one "---" that starts on a base64 group boundary,
+// whatever its offset: base64 "LS0t". Every hit is decoded and checked, so certificates
+// ("-----BEGIN CERTIFICATE") and public keys pass.
+const B64_DASHES = "LS0t";
+const DECODED_PEM_KEY = /^-{3,5}BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY/;
+// PKCS#12 (RFC 7292) PFX: SEQUENCE { INTEGER 3, SEQUENCE { OID pkcs7-data | pkcs7-signedData …
+const PFX_OID = [0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07];
+const PFX_DECODED = /\x02\x01\x03\x30(?:[\x00-\x7f]|\x81[\s\S]|\x82[\s\S]{2}|\x83[\s\S]{3}|\x84[\s\S]{4})\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07[\x01\x02]/;
+const MAX_FINDINGS = 100;
+
+/**
+ * Refuses (SECRET_LEAK) any set of files about to be committed that holds a plaintext private
+ * key (PEM or OpenSSH block, base64-encoded PEM as OPNsense keeps it in `<prv>`, PKCS#12 in DER
+ * or base64, PuTTY), a given secret value verbatim, or a secret element that is not a marker.
+ * The error names file, line and element, never the value. One native search per pattern over
+ * a byte-per-char view of each file: a 10 MB config takes a few milliseconds.
+ */
+export function checkForLeaks(files: Readonly<Record<string, Uint8Array>>, options: LeakGuardOptions = {}): void {
+  const findings = findLeaks(files, options);
+  if (findings.length === 0) return;
+  const first = findings[0];
+  const more = findings.length > 1 ? ` (and ${findings.length - 1} more)` : "";
+  throw new ConfvaultError(
+    "SECRET_LEAK",
+    `refusing to commit: ${first.file} line ${first.line}${first.element ? ` <${first.element}>` : ""} holds ${describe(first.kind)}${more}`,
+    "secret material must only be stored sealed: add the element to the profile's secretPaths, or " +
+      "pass the certificate and key with --cert/--key instead of inside the file",
+    { findings },
+  );
+}
+
+function findLeaks(files: Readonly<Record<string, Uint8Array>>, options: LeakGuardOptions): LeakFinding[] {
+  const { secretValues = [], minSecretLength = 8, secretSpans = {} } = options;
+  const needles = secretValues.filter((v) => v instanceof Uint8Array && v.length >= minSecretLength).map(binaryString);
+  const out: LeakFinding[] = [];
+  for (const [file, bytes] of Object.entries(files)) {
+    if (!(bytes instanceof Uint8Array)) {
+      throw new ConfvaultError("BAD_INPUT", `file ${file} is not bytes`, "pass Uint8Array contents", { file });
+    }
+    const text = binaryString(bytes);
+    const spans = Object.hasOwn(secretSpans, file) ? secretSpans[file] : [];
+    const hits: [LeakKind, number][] = [];
+    for (const m of text.matchAll(PEM_KEY)) hits.push(["pem-private-key", m.index]);
+    for (const m of text.matchAll(PUTTY_KEY)) hits.push(["putty-private-key", m.index]);
+    for (let p = text.indexOf(B64_DASHES); p !== -1; p = text.indexOf(B64_DASHES, p + 1)) {
+      if (DECODED_PEM_KEY.test(decodeWindow(text, p, 0, 64))) hits.push(["base64-pem-private-key", p]);
+    }
+    for (const at of findPfxDer(bytes)) hits.push(["pkcs12", at]);
+    for (const [needle, skip] of pfxBase64Needles()) {
+      for (let p = text.indexOf(needle); p !== -1; p = text.indexOf(needle, p + 1)) {
+        if (PFX_DECODED.test(decodeWindow(text, p - skip, 16, 32))) hits.push(["base64-pkcs12", p]);
+      }
+    }
+    for (const needle of needles) {
+      const p = text.indexOf(needle);
+      if (p !== -1) hits.push(["secret-value", p]);
+    }
+    for (const span of spans) {
+      if (span.hasChildren || span.contentEnd <= span.contentStart) continue;
+      if (!SECRET_MARKER_EXACT.test(text.slice(span.contentStart, span.contentEnd))) {
+        hits.push(["unsealed-secret-element", span.contentStart]);
+      }
+    }
+    hits.sort((a, b) => a[1] - b[1]);
+    for (const [kind, at] of hits) {
+      if (out.length >= MAX_FINDINGS) return out;
+      const element = elementAt(text, at, spans);
+      out.push({ file, kind, line: lineOf(text, at), ...(element ? { element } : {}) });
+    }
+  }
+  return out;
+}
+
+/**
+ * Decodes base64 around a group-aligned offset: `back` chars before it and up to `ahead`
+ * chars from it, skipping line breaks (wrapping at 64 or 76 columns never splits a group).
+ * Returns a binary string, "" when the text there is not base64.
+ */
+function decodeWindow(text: string, at: number, back: number, ahead: number): string {
+  if (at < 0) return "";
+  let before = "";
+  if (back > 0) {
+    const raw = text.slice(Math.max(0, at - back * 2), at).replace(/[\r\n\t ]/g, "");
+    const tail = /[A-Za-z0-9+/]*$/.exec(raw)![0];
+    before = tail.slice(tail.length - Math.min(back, tail.length - (tail.length % 4)));
+  }
+  const rawAfter = text.slice(at, at + ahead * 2).replace(/[\r\n\t ]/g, "");
+  const after = /^[A-Za-z0-9+/]*/.exec(rawAfter)![0];
+  const chars = before + after.slice(0, ahead);
+  try {
+    return atob(chars.slice(0, chars.length - (chars.length % 4)));
+  } catch {
+    return "";
+  }
+}
+
+/** The base64 text of PFX_OID at each of the three byte alignments, with how far its group starts before it. */
+function pfxBase64Needles(): [string, number][] {
+  const needles: [string, number][] = [];
+  for (const pad of [0, 1, 2]) {
+    const bytes = new Uint8Array(pad + PFX_OID.length);
+    bytes.set(PFX_OID, pad);
+    const full = Math.floor(bytes.length / 3) * 4;
+    const skip = pad === 0 ? 0 : pad + 1;
+    needles.push([base64.encode(bytes).slice(skip, full), skip]);
+  }
+  return needles;
+}
+
+/** Offsets of DER PFX structures: found by the rare byte 0xF7 of the OID, then checked around it. */
+function findPfxDer(bytes: Uint8Array): number[] {
+  const found: number[] = [];
+  const f7 = PFX_OID.indexOf(0xf7);
+  for (let i = bytes.indexOf(0xf7); i !== -1; i = bytes.indexOf(0xf7, i + 1)) {
+    const oid = i - f7;
+    if (oid < 5 || oid + PFX_OID.length >= bytes.length) continue;
+    if (!PFX_OID.every((b, k) => bytes[oid + k] === b)) continue;
+    const next = bytes[oid + PFX_OID.length];
+    if (next !== 0x01 && next !== 0x02) continue;
+    for (let lenBytes = 1; lenBytes <= 5; lenBytes++) {
+      const v = oid - lenBytes - 4;
+      if (v < 0) break;
+      const first = bytes[v + 4];
+      const lengthOk = lenBytes === 1 ? first < 0x80 : first === 0x80 + lenBytes - 1;
+      if (lengthOk && bytes[v] === 0x02 && bytes[v + 1] === 0x01 && bytes[v + 2] === 0x03 && bytes[v + 3] === 0x30) {
+        found.push(v);
+        break;
+      }
+    }
+  }
+  return found;
+}
+
+function lineOf(text: string, at: number): number {
+  let line = 1;
+  for (let p = text.indexOf("\n"); p !== -1 && p < at; p = text.indexOf("\n", p + 1)) line++;
+  return line;
+}
+
+/** The secret span holding the offset, else the name of the nearest start tag before it. */
+function elementAt(text: string, at: number, spans: readonly ElementSpan[]): string | undefined {
+  let best: ElementSpan | undefined;
+  for (const s of spans) {
+    if (s.start <= at && at < s.end && (!best || s.start >= best.start)) best = s;
+  }
+  if (best) return best.path || best.name;
+  let p = at;
+  for (let tries = 0; tries < 20 && p > 0; tries++) {
+    p = text.lastIndexOf("<", p - 1);
+    if (p === -1) return undefined;
+    const m = /^<([A-Za-z_][\w.:-]*)[\s/>]/.exec(text.slice(p, p + 256));
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+function describe(kind: LeakKind): string {
+  switch (kind) {
+    case "pem-private-key":
+      return "a plaintext private key (PEM block)";
+    case "base64-pem-private-key":
+      return "a plaintext private key (base64-encoded PEM)";
+    case "pkcs12":
+      return "a PKCS#12 key store";
+    case "base64-pkcs12":
+      return "a PKCS#12 key store (base64-encoded)";
+    case "putty-private-key":
+      return "a PuTTY private key";
+    case "secret-value":
+      return "a secret value in plaintext";
+    case "unsealed-secret-element":
+      return "a secret element whose value is not sealed";
+  }
+}

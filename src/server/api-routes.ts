@@ -1,0 +1,175 @@
+import type { Context, Hono } from "hono";
+import { z } from "zod";
+import { ConfvaultError } from "../errors/confvault-error.ts";
+import { requireRole } from "./auth.ts";
+import { limitBody, requireContentType } from "./request-checks.ts";
+import type { AppDeps, AppEnv } from "./types.ts";
+
+const XML_TYPES = ["application/xml", "text/xml"];
+
+const restoreBody = z.object({
+  tag: z.string().min(1),
+  reason: z.string(),
+  dry_run: z.boolean().optional(),
+});
+
+/**
+ * The `/api/v1` routes; authentication is mounted in create-app.ts. Routes that take a body check
+ * role and media type first, then the size, so no body is read for a caller who will be refused.
+ */
+export function registerApiRoutes(app: Hono<AppEnv>, deps: AppDeps, maxBody: number): void {
+  const { ops, metrics } = deps;
+  const operator = requireRole("operator");
+  const sizeLimit = limitBody(maxBody);
+
+  app.post("/api/v1/apply", operator, requireContentType(...XML_TYPES), sizeLimit, async (c) => {
+    const reason = requireReason(c.req.query("reason"));
+    const tag = c.req.query("tag") || undefined;
+    const dryRun = flag(c.req.query("dry_run"));
+    const config = new Uint8Array(await c.req.arrayBuffer());
+    if (config.length === 0) {
+      throw new ConfvaultError("BAD_INPUT", "Empty request body", "Send the config.xml bytes as the body.");
+    }
+    const endTimer = metrics.applyDuration.startTimer();
+    try {
+      const result = await ops.apply({ config, reason, tag, actor: actorOf(c), dryRun });
+      endTimer();
+      const outcome = result.dryRun
+        ? "dry_run"
+        : result.rolledBackTo
+          ? "rolled_back"
+          : result.changed
+            ? "changed"
+            : "unchanged";
+      metrics.applies.inc({ result: outcome });
+      if (result.changed && !result.dryRun) metrics.lastRestorePoint.setToCurrentTime();
+      return c.json(result, result.changed && !result.dryRun ? 201 : 200);
+    } catch (err) {
+      metrics.applies.inc({ result: "error" });
+      throw err;
+    }
+  });
+
+  app.get("/api/v1/restore-points", async (c) => {
+    const limit = positiveInt(c.req.query("limit"), "limit");
+    const restorePoints = await ops.listRestorePoints(limit === undefined ? {} : { limit });
+    return c.json({ restorePoints });
+  });
+
+  // Tags contain slashes (rp/20261122T004200Z-1), so one route takes the rest of the path and
+  // splits it: `<tag>/files/<file>` first, then `<tag>/config.xml`. A slash may also come as %2F.
+  // (hono's RegExpRouter picks one of two overlapping `{.+}` routes, not the first registered.)
+  app.get("/api/v1/restore-points/:path{.+}", async (c) => {
+    const path = c.req.param("path");
+    const match = /^(.+)\/files\/([^/]+)$/.exec(path) ?? /^(.+)\/(config\.xml)$/.exec(path);
+    if (match === null) {
+      throw new ConfvaultError(
+        "NOT_FOUND",
+        `No route for GET ${c.req.path}`,
+        "Use /api/v1/restore-points/<tag>/config.xml or /api/v1/restore-points/<tag>/files/<file>.",
+      );
+    }
+    const [, ref, file] = match as unknown as [string, string, string];
+    const bytes = await ops.showFile({ ref, file });
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { "content-type": mediaTypeFor(file) });
+  });
+
+  app.get("/api/v1/diff", async (c) => {
+    const from = c.req.query("from");
+    if (!from) {
+      throw new ConfvaultError(
+        "BAD_USAGE",
+        "Missing query parameter from",
+        "Name the restore point to compare: /api/v1/diff?from=rp/…[&to=rp/…][&unified=1].",
+      );
+    }
+    const result = await ops.diff({
+      from,
+      to: c.req.query("to") || undefined,
+      unified: flag(c.req.query("unified")),
+      showVolatile: flag(c.req.query("volatile")),
+    });
+    return c.json(result);
+  });
+
+  app.post("/api/v1/restore", operator, requireContentType("application/json"), sizeLimit, async (c) => {
+    const body = restoreBody.safeParse(await readJson(c));
+    if (!body.success) {
+      throw new ConfvaultError(
+        "BAD_INPUT",
+        `Invalid restore request: ${body.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ")}`,
+        'Send JSON like {"tag": "rp/20261122T004200Z-1", "reason": "why", "dry_run": false}.',
+      );
+    }
+    const reason = requireReason(body.data.reason);
+    try {
+      const result = await ops.restore({
+        ref: body.data.tag,
+        reason,
+        actor: actorOf(c),
+        dryRun: body.data.dry_run ?? false,
+      });
+      metrics.restores.inc({ result: result.dryRun ? "dry_run" : "restored" });
+      if (!result.dryRun) metrics.lastRestorePoint.setToCurrentTime();
+      return c.json(result, result.dryRun ? 200 : 201);
+    } catch (err) {
+      metrics.restores.inc({ result: "error" });
+      throw err;
+    }
+  });
+
+  app.get("/api/v1/status", async (c) => c.json(await ops.status()));
+
+}
+
+function requireReason(reason: string | undefined): string {
+  if (reason === undefined || reason.trim() === "") {
+    throw new ConfvaultError(
+      "BAD_USAGE",
+      "A reason is required",
+      "Say why in `reason` (a query parameter for apply, a JSON field for restore); it is recorded in the commit.",
+    );
+  }
+  return reason;
+}
+
+function actorOf(c: Context<AppEnv>): string {
+  const identity = c.get("identity");
+  if (identity === undefined) throw new ConfvaultError("UNAUTHORIZED", "Missing bearer token", "");
+  return identity.name;
+}
+
+function flag(value: string | undefined): boolean {
+  return value === "1" || value === "true" || value === "yes";
+}
+
+function positiveInt(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value === "") return undefined;
+  if (!/^[1-9][0-9]{0,8}$/.test(value)) {
+    throw new ConfvaultError(
+      "BAD_USAGE",
+      `${name} must be a positive integer, got ${JSON.stringify(value)}`,
+      `Use ${name}=20, for example.`,
+    );
+  }
+  return Number(value);
+}
+
+async function readJson(c: Context<AppEnv>): Promise<unknown> {
+  const text = await c.req.text();
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ConfvaultError(
+      "BAD_INPUT",
+      `Request body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`,
+      "Send a JSON object with Content-Type: application/json.",
+    );
+  }
+}
+
+function mediaTypeFor(file: string): string {
+  if (file.endsWith(".xml")) return "application/xml";
+  if (file.endsWith(".json")) return "application/json; charset=utf-8";
+  return "application/octet-stream";
+}

@@ -1,0 +1,58 @@
+import { Hono } from "hono";
+import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
+import { registerApiRoutes } from "./api-routes.ts";
+import { authenticate } from "./auth.ts";
+import { createErrorHandler, notFoundResponse } from "./error-response.ts";
+import { observeRequests } from "./observe.ts";
+import type { AppDeps, AppEnv } from "./types.ts";
+
+export type { AppDeps, AppLogger } from "./types.ts";
+
+const DEFAULT_BODY_LIMIT = 32 * 1024 * 1024;
+
+/**
+ * The HTTP service as a value built from its dependencies; speaks only Web standards, so
+ * `app.fetch` runs on Node (serve-node.ts), Deno or in tests through `app.request(...)`.
+ *
+ * Unauthenticated: /healthz, /readyz and /metrics (counts and timings only, no config data;
+ * keep the port off untrusted networks or put the scrape behind the proxy). Everything under
+ * /api/v1 needs `Authorization: Bearer <token>`; apply and restore need an operator token.
+ */
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const maxBody = deps.bodyLimit ?? DEFAULT_BODY_LIMIT;
+
+  app.use(requestId());
+  app.use(observeRequests(deps.logger, deps.metrics));
+  app.use(secureHeaders());
+  app.use(async (c, next) => {
+    await next();
+    c.res.headers.set("Cache-Control", "no-store");
+    c.res.headers.set("X-Request-Id", c.get("requestId"));
+  });
+  app.onError(createErrorHandler(deps.logger));
+  app.notFound(notFoundResponse);
+
+  app.get("/healthz", (c) => c.json({ status: "ok", version: deps.version }));
+
+  app.get("/readyz", async (c) => {
+    try {
+      const ready = await deps.ops.ready();
+      if (ready.ok) return c.json({ status: "ready" });
+      return c.json({ status: "not ready", detail: ready.detail ?? "" }, 503);
+    } catch (err) {
+      deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, "readiness check failed");
+      return c.json({ status: "not ready", detail: "readiness check failed" }, 503);
+    }
+  });
+
+  app.get("/metrics", async (c) => {
+    const text = await deps.metrics.registry.metrics();
+    return c.body(text, 200, { "content-type": deps.metrics.registry.contentType });
+  });
+
+  app.use("/api/v1/*", authenticate(deps.tokens));
+  registerApiRoutes(app, deps, maxBody);
+  return app;
+}

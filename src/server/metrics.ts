@@ -1,0 +1,57 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+
+/** The service's Prometheus metrics, all on one registry owned by the caller (never the global one). */
+export interface AppMetrics {
+  registry: Registry;
+  httpRequests: Counter<"method" | "route" | "status">;
+  httpDuration: Histogram<"method" | "route">;
+  applies: Counter<"result">;
+  applyDuration: Histogram;
+  restores: Counter<"result">;
+  lastRestorePoint: Gauge;
+}
+
+export function createMetrics(): AppMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: "confvault_http_requests_total",
+      help: "HTTP requests answered, by method, matched route and status",
+      labelNames: ["method", "route", "status"] as const,
+      registers,
+    }),
+    httpDuration: new Histogram({
+      name: "confvault_http_request_duration_seconds",
+      help: "Time to answer an HTTP request, by method and matched route",
+      labelNames: ["method", "route"] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    applies: new Counter({
+      name: "confvault_applies_total",
+      help: "Applies through the API, by result (changed, unchanged, dry_run, rolled_back, error)",
+      labelNames: ["result"] as const,
+      registers,
+    }),
+    applyDuration: new Histogram({
+      name: "confvault_apply_duration_seconds",
+      help: "Time an apply took, validation to health check",
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    restores: new Counter({
+      name: "confvault_restores_total",
+      help: "Restores through the API, by result (restored, dry_run, error)",
+      labelNames: ["result"] as const,
+      registers,
+    }),
+    lastRestorePoint: new Gauge({
+      name: "confvault_last_restore_point_timestamp_seconds",
+      help: "Unix time of the last restore point this server created",
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,176 @@
+import { SaxesParser } from "saxes";
+import { createByteOffsetMapper } from "./byte-offsets.ts";
+import { type DecodedXml, decodeXmlBytes } from "./decode-xml-bytes.ts";
+import { createEntityResolver, DEFAULT_MAX_ENTITY_EXPANSION } from "./entity-resolver.ts";
+import { type EntityDeclaration, parseDoctype } from "./parse-doctype.ts";
+import { compilePathMatcher } from "./path-matcher.ts";
+import type { ElementSpan, ScanOptions, XmlScan } from "./types.ts";
+import { lineColumnAt, xmlMalformed } from "./xml-errors.ts";
+
+export interface ScannedDocument {
+  scan: XmlScan;
+  decoded: DecodedXml;
+  /** General entities declared in the DOCTYPE's internal subset (empty without one). */
+  entities: ReadonlyMap<string, EntityDeclaration>;
+}
+
+interface Frame {
+  name: string;
+  path: string;
+  charStart: number;
+  span: ElementSpan | null;
+  hasChildren: boolean;
+}
+
+/** The scan behind `scanXml`, also handing back the decoded text for callers that parse further. */
+export function scanDocument(bytes: Uint8Array, options: ScanOptions = {}): ScannedDocument {
+  const decoded = decodeXmlBytes(bytes);
+  const { text } = decoded;
+  if (text.trim() === "") {
+    throw xmlMalformed(1, 1, "the document is empty (no root element)");
+  }
+  const toByte = createByteOffsetMapper(decoded);
+  const wanted = compilePathMatcher(options.patterns);
+  const limit = options.maxEntityExpansion ?? DEFAULT_MAX_ENTITY_EXPANSION;
+  const parser = new SaxesParser({ xmlns: false, position: true });
+  const frames: Frame[] = [];
+  const sections: ElementSpan[] = [];
+  const matches: ElementSpan[] = [];
+  let rootName = "";
+  let doctype: string | undefined;
+  let entities: ReadonlyMap<string, EntityDeclaration> = new Map();
+  let outsideMark = 0; // where the last markup outside the root element ended
+  const where = () => ({ line: parser.line, column: Math.max(1, parser.column) });
+
+  // saxes' own table inherits from Object.prototype ("&constructor;" would pass): use a bare one.
+  const table: Record<string, string> = Object.assign(Object.create(null), {
+    lt: "<",
+    gt: ">",
+    amp: "&",
+    apos: "'",
+    quot: '"',
+  });
+  parser.ENTITIES = table;
+
+  const markOutside = () => {
+    if (frames.length === 0) outsideMark = parser.position;
+  };
+  parser.on("xmldecl", markOutside);
+  parser.on("comment", markOutside);
+  parser.on("processinginstruction", markOutside);
+  parser.on("doctype", (declaration) => {
+    markOutside();
+    doctype = declaration;
+    const at = lineColumnAt(text, text.lastIndexOf("<!DOCTYPE", parser.position));
+    const parsed = parseDoctype(declaration, at);
+    entities = parsed.entities;
+    const resolver = createEntityResolver(parsed.entities, limit, where);
+    for (const name of parsed.entities.keys()) {
+      Object.defineProperty(table, name, { get: () => resolver.reference(name), enumerable: true });
+    }
+  });
+
+  parser.on("opentagstart", (tag) => {
+    const charStart = text.lastIndexOf("<", parser.position - 1);
+    const depth = frames.length;
+    const parent = frames[depth - 1];
+    let path = "";
+    if (parent === undefined) rootName = tag.name;
+    else {
+      parent.hasChildren = true;
+      path = depth === 1 ? tag.name : `${parent.path}/${tag.name}`;
+    }
+    const isMatch = depth > 0 && wanted(path);
+    let span: ElementSpan | null = null;
+    if (depth === 1 || isMatch) {
+      const start = toByte(charStart);
+      span = { path, name: tag.name, depth, start, end: start, contentStart: start, contentEnd: start, attributes: {}, hasChildren: false };
+      if (depth === 1) sections.push(span);
+      if (isMatch) matches.push(span);
+    }
+    frames.push({ name: tag.name, path, charStart, span, hasChildren: false });
+  });
+
+  parser.on("opentag", (tag) => {
+    const span = frames[frames.length - 1].span;
+    if (span) {
+      span.contentStart = toByte(parser.position);
+      span.attributes = copyAttributes(tag.attributes);
+    }
+  });
+
+  parser.on("closetag", (tag) => {
+    const frame = frames.pop()!;
+    const end = parser.position;
+    if (frames.length === 0) outsideMark = end;
+    if (tag.isSelfClosing) {
+      if (frame.span) frame.span.contentStart = frame.span.contentEnd = frame.span.end = toByte(end);
+      return;
+    }
+    const endTagStart = text.lastIndexOf("</", end - 1);
+    const closing = text.slice(endTagStart + 2, end - 1).trim();
+    if (closing !== frame.name) throw mismatchedEndTag(text, endTagStart, closing, frame);
+    if (frame.span) {
+      frame.span.contentEnd = toByte(endTagStart);
+      frame.span.end = toByte(end);
+      frame.span.hasChildren = frame.hasChildren;
+    }
+  });
+
+  parser.on("error", (err) => {
+    throw describeError(err.message.replace(/^\d+:\d+: /, ""));
+  });
+
+  const describeError = (reason: string) => {
+    const here = where();
+    const unclosed = /^unclosed tag: (.*)$/.exec(reason);
+    if (unclosed) {
+      const frame = [...frames].reverse().find((f) => f.name === unclosed[1]) ?? frames[frames.length - 1];
+      const at = lineColumnAt(text, frame.charStart);
+      return xmlMalformed(at.line, at.column, `element <${frame.name}> is never closed`);
+    }
+    if (reason === "text data outside of root node.") {
+      const from = frames.length === 0 ? outsideMark : parser.position;
+      const index = text.slice(from).search(/\S/);
+      const at = lineColumnAt(text, index < 0 ? parser.position : from + index);
+      const which = rootName === "" ? "before" : "after";
+      return xmlMalformed(at.line, at.column, `text ${which} the root element is not allowed`);
+    }
+    if (reason === "undefined entity.") {
+      const amp = text.lastIndexOf("&", parser.position - 1);
+      return xmlMalformed(here.line, here.column, `undefined entity ${text.slice(amp, parser.position)}`);
+    }
+    if (reason === "documents may contain only one root.") {
+      const at = lineColumnAt(text, text.lastIndexOf("<", parser.position - 1));
+      return xmlMalformed(at.line, at.column, "a second root element is not allowed");
+    }
+    return xmlMalformed(here.line, here.column, reason.replace(/\.$/, ""));
+  };
+
+  parser.write(text).close();
+  if (rootName === "") throw xmlMalformed(where().line, where().column, "the document has no root element");
+  const scan: XmlScan = { encoding: decoded.encoding, bom: decoded.bomLength > 0, rootName, sections, matches };
+  if (doctype !== undefined) scan.doctype = doctype;
+  return { scan, decoded, entities };
+}
+
+function mismatchedEndTag(text: string, endTagStart: number, closing: string, open: Frame) {
+  const at = lineColumnAt(text, endTagStart);
+  const opened = lineColumnAt(text, open.charStart);
+  return xmlMalformed(
+    at.line,
+    at.column,
+    `end tag </${closing}> does not match start tag <${open.name}> (line ${opened.line}, column ${opened.column})`,
+  );
+}
+
+function copyAttributes(attributes: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name in attributes) {
+    // A plain object keeps callers' deepEqual happy; "__proto__" must become an own property.
+    if (name === "__proto__") {
+      Object.defineProperty(out, name, { value: attributes[name], enumerable: true, writable: true, configurable: true });
+    } else out[name] = attributes[name];
+  }
+  return out;
+}
