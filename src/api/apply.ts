@@ -80,7 +80,7 @@ export async function applyConfig({
     });
     const result: ApplyResult = { commit, tag: made, changed: true, dryRun: false, liveWritten: false, warnings: prepared.warnings };
     if (noLive || source === "capture") return result;
-    await writeLive(ctx, { config, cert: pair.cert, key: pair.key });
+    await writeLive(ctx, { config: prepared.applied, cert: pair.cert, key: pair.key });
     result.liveWritten = true;
     const done = { ...facts, commit, tag: made };
     const post = await runChangeHook(ctx, "post-apply", done);

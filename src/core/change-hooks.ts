@@ -11,7 +11,11 @@ export interface ChangeFacts {
 }
 
 /** Runs one hook for a change with the CONFVAULT_* variables every hook gets, and logs the result. */
-export async function runChangeHook(ctx: HomeContext, event: HookEvent, facts: ChangeFacts): Promise<HookResult> {
+export async function runChangeHook(
+  ctx: HomeContext,
+  event: HookEvent,
+  facts: ChangeFacts,
+): Promise<HookResult> {
   const env: Record<string, string> = {
     CONFVAULT_NODE: ctx.settings.node,
     CONFVAULT_CLUSTER: ctx.settings.cluster,
@@ -29,7 +33,14 @@ export async function runChangeHook(ctx: HomeContext, event: HookEvent, facts: C
   };
   const result = await runHook({ home: ctx.layout.dir, event, env, timeoutMs: ctx.settings.hooks.timeoutMs });
   if (result.ran) {
-    const log = { hook: event, ok: result.ok, exitCode: result.exitCode, timedOut: result.timedOut, durationMs: result.durationMs, output: result.output };
+    const log = {
+      hook: event,
+      ok: result.ok,
+      exitCode: result.exitCode,
+      timedOut: result.timedOut,
+      durationMs: result.durationMs,
+      output: result.output,
+    };
     if (result.ok) ctx.logger.info(log, `hook ${event} succeeded`);
     else ctx.logger.warn(log, `hook ${event} failed`);
   }

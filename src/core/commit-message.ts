@@ -7,7 +7,11 @@ function template(): string {
   return cached;
 }
 
-const oneLine = (s: string) => s.replace(/[\r\n\t]+/g, " ").replace(/[\u0000-\u001f\u007f]/g, "").trim();
+const oneLine = (s: string) =>
+  s
+    .replace(/[\r\n\t]+/g, " ")
+    .replace(/[\u0000-\u001f\u007f]/g, "")
+    .trim();
 
 export interface CommitMessageInput {
   subject: string;
@@ -25,7 +29,10 @@ export function renderCommitMessage(input: CommitMessageInput): string {
     .join("\n");
   const values: Record<string, string> = {
     subject: oneLine(input.subject).slice(0, 200),
-    reason: input.reason.replace(/\r\n?/g, "\n").replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, "").trim(),
+    reason: input.reason
+      .replace(/\r\n?/g, "\n")
+      .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, "")
+      .trim(),
     reasonLine: oneLine(input.reason).slice(0, 500),
     actor: oneLine(input.actor),
     source: input.source,

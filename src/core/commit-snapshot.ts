@@ -17,7 +17,12 @@ export interface CommitSnapshotInput {
 
 function person(ctx: HomeContext, actor: string): Person {
   const name = actor.replace(/[<>\r\n]/g, "").trim() || "unknown";
-  return { name, email: `confvault@${ctx.settings.node}`, timestamp: Math.floor(ctx.now().getTime() / 1000), timezoneOffset: 0 };
+  return {
+    name,
+    email: `confvault@${ctx.settings.node}`,
+    timestamp: Math.floor(ctx.now().getTime() / 1000),
+    timezoneOffset: 0,
+  };
 }
 
 async function tagIsFree(ctx: HomeContext, name: string): Promise<boolean> {
@@ -31,17 +36,25 @@ async function tagIsFree(ctx: HomeContext, name: string): Promise<boolean> {
 }
 
 /** Commits prepared files on main and tags the commit as a restore point. */
-export async function commitSnapshot(ctx: HomeContext, input: CommitSnapshotInput): Promise<{ commit: string; tag: string }> {
+export async function commitSnapshot(
+  ctx: HomeContext,
+  input: CommitSnapshotInput,
+): Promise<{ commit: string; tag: string }> {
   const { prepared } = input;
   let tag: string;
   if (input.tag !== undefined) {
     tag = validateRestorePointName(input.tag);
     if (!(await tagIsFree(ctx, tag))) {
-      throw new ConfvaultError("TAG_EXISTS", `restore point ${tag} already exists`, "choose another --tag name; restore points are never moved");
+      throw new ConfvaultError(
+        "TAG_EXISTS",
+        `restore point ${tag} already exists`,
+        "choose another --tag name; restore points are never moved",
+      );
     }
   } else {
     tag = newRestorePointName(ctx.now(), prepared.manifest.sequence);
-    for (let n = 2; !(await tagIsFree(ctx, tag)); n++) tag = `${newRestorePointName(ctx.now(), prepared.manifest.sequence)}.${n}`;
+    for (let n = 2; !(await tagIsFree(ctx, tag)); n++)
+      tag = `${newRestorePointName(ctx.now(), prepared.manifest.sequence)}.${n}`;
   }
   const message = renderCommitMessage({
     subject: input.subject,

@@ -16,12 +16,17 @@ async function readText(file: string | undefined): Promise<string | undefined> {
  * The certificate and key an apply keeps when none was given: the live files when both exist,
  * otherwise those of the current restore point.
  */
-export async function currentCertKey(ctx: HomeContext, parent: string | null): Promise<{ cert?: string; key?: string }> {
+export async function currentCertKey(
+  ctx: HomeContext,
+  parent: string | null,
+): Promise<{ cert?: string; key?: string }> {
   const [cert, key] = await Promise.all([readText(ctx.live("cert")), readText(ctx.live("key"))]);
   if (cert !== undefined && key !== undefined) return { cert, key };
   if (!parent) return {};
   const snap = await openSnapshot(ctx, parent);
-  return snap.bundle.cert !== undefined && snap.bundle.key !== undefined ? { cert: snap.bundle.cert, key: snap.bundle.key } : {};
+  return snap.bundle.cert !== undefined && snap.bundle.key !== undefined
+    ? { cert: snap.bundle.cert, key: snap.bundle.key }
+    : {};
 }
 
 /** The restore point tag that points at a commit, if any (newest first). */

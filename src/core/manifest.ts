@@ -20,7 +20,13 @@ export interface Manifest {
   /** sha256 of each committed file except manifest.json. */
   files: Record<string, { sha256: string; size: number }>;
   secrets: { count: number; digest: string; recipients: string[] };
-  certificate: { subject: string; issuer: string; fingerprint256: string; notBefore: string; notAfter: string } | null;
+  certificate: {
+    subject: string;
+    issuer: string;
+    fingerprint256: string;
+    notBefore: string;
+    notAfter: string;
+  } | null;
 }
 
 export function encodeManifest(manifest: Manifest): Uint8Array {
@@ -32,11 +38,25 @@ export function decodeManifest(bytes: Uint8Array, where: string): Manifest {
   try {
     parsed = JSON.parse(new TextDecoder().decode(bytes));
   } catch {
-    throw new ConfvaultError("VERIFY_FAILED", `manifest.json at ${where} is not valid JSON`, "the repository was edited by hand or damaged; restore another point");
+    throw new ConfvaultError(
+      "VERIFY_FAILED",
+      `manifest.json at ${where} is not valid JSON`,
+      "the repository was edited by hand or damaged; restore another point",
+    );
   }
   const m = parsed as Partial<Manifest>;
-  if (m === null || typeof m !== "object" || m.format !== 1 || typeof m.config?.sha256 !== "string" || typeof m.files !== "object") {
-    throw new ConfvaultError("VERIFY_FAILED", `manifest.json at ${where} is not a format-1 manifest`, "this confvault reads repository format 1");
+  if (
+    m === null ||
+    typeof m !== "object" ||
+    m.format !== 1 ||
+    typeof m.config?.sha256 !== "string" ||
+    typeof m.files !== "object"
+  ) {
+    throw new ConfvaultError(
+      "VERIFY_FAILED",
+      `manifest.json at ${where} is not a format-1 manifest`,
+      "this confvault reads repository format 1",
+    );
   }
   return m as Manifest;
 }

@@ -3,9 +3,10 @@ import type { HomeContext } from "../home/context.ts";
 import { bundleDigest } from "../seal/bundle-digest.ts";
 import { certificateFacts } from "../seal/certificate-facts.ts";
 import { checkForLeaks } from "../seal/leak-guard.ts";
-import { liftSecrets } from "../seal/lift-secrets.ts";
+import { liftSecrets, restoreSecrets } from "../seal/lift-secrets.ts";
 import { nodeX509 } from "../seal/node-x509.ts";
 import { sealBundle } from "../seal/seal-bundle.ts";
+import { unsealBundle } from "../seal/unseal-bundle.ts";
 import { scanXml } from "../xml/scan-xml.ts";
 import type { XmlScan } from "../xml/types.ts";
 import { decodeManifest, type Manifest, type Source, sha256Hex } from "./manifest.ts";
@@ -24,6 +25,8 @@ export interface SnapshotInput {
   restoredFrom?: string;
   /** A sealed bundle known to hold exactly this content (restore of an older point). */
   reuseSealed?: { digest: string; bytes: Uint8Array };
+  /** Values for markers already present in the config (e.g. from a release's bundle). */
+  knownSecrets?: Record<string, string>;
 }
 
 export interface PreparedSnapshot {
@@ -31,6 +34,8 @@ export interface PreparedSnapshot {
   parentManifest: Manifest | null;
   manifest: Manifest;
   files: Record<string, Uint8Array>;
+  /** The config.xml the appliance gets (secrets in place). */
+  applied: Uint8Array;
   scan: XmlScan;
   /** True when config, secrets and certificate equal the current tip. */
   unchanged: boolean;
@@ -54,7 +59,11 @@ export async function prepareSnapshot(ctx: HomeContext, input: SnapshotInput): P
   }
   const warnings: string[] = [];
   if ((input.cert === undefined) !== (input.key === undefined)) {
-    throw new ConfvaultError("BAD_USAGE", "a certificate needs its private key and the other way round", "pass both --cert and --key, or neither");
+    throw new ConfvaultError(
+      "BAD_USAGE",
+      "a certificate needs its private key and the other way round",
+      "pass both --cert and --key, or neither",
+    );
   }
   let certificate: Manifest["certificate"] = null;
   if (input.cert !== undefined && input.key !== undefined) {
@@ -78,13 +87,36 @@ export async function prepareSnapshot(ctx: HomeContext, input: SnapshotInput): P
   const keys = await ctx.keys();
   const secretSpans = scan.matches.filter((m) => !m.hasChildren && m.contentEnd > m.contentStart);
   const lifted = liftSecrets(input.config, secretSpans, keys.markerKey);
-  const bundle = { version: 1 as const, cert: input.cert, key: input.key, secrets: lifted.secrets };
-  const digest = bundleDigest(bundle, keys.markerKey);
-
   const parent = await engine.branchTip("main");
   const parentManifest = parent ? decodeManifest(await engine.readFile(parent, MANIFEST_FILE), parent) : null;
+  const secrets = { ...lifted.secrets };
+  if (lifted.existingMarkers.length > 0) {
+    // A config taken from the repository (a merged pull request, a copied committed file)
+    // already holds markers: their values come from the current bundle.
+    const known = parent
+      ? (await unsealBundle(await engine.readFile(parent, SEALED_FILE), [keys.identity])).secrets
+      : {};
+    for (const marker of lifted.existingMarkers) {
+      const value = known[marker] ?? input.knownSecrets?.[marker];
+      if (value === undefined) {
+        throw new ConfvaultError(
+          "BAD_INPUT",
+          `config.xml holds the secret marker ${marker}, but no restore point of this home knows its value`,
+          "put the real secret value into the config instead of the marker",
+          { marker },
+        );
+      }
+      secrets[marker] = value;
+    }
+  }
+  // What the appliance gets: the input, with the values of any pre-existing markers put back.
+  const applied = lifted.existingMarkers.length > 0 ? restoreSecrets(lifted.bytes, secrets) : input.config;
+  const bundle = { version: 1 as const, cert: input.cert, key: input.key, secrets };
+  const digest = bundleDigest(bundle, keys.markerKey);
   const sameRecipients = (m: Manifest | null) =>
-    m !== null && m.secrets.recipients.length === keys.recipients.length && m.secrets.recipients.every((r, i) => r === keys.recipients[i]);
+    m !== null &&
+    m.secrets.recipients.length === keys.recipients.length &&
+    m.secrets.recipients.every((r, i) => r === keys.recipients[i]);
 
   let sealed: Uint8Array;
   if (parent && parentManifest?.secrets.digest === digest && sameRecipients(parentManifest)) {
@@ -96,13 +128,14 @@ export async function prepareSnapshot(ctx: HomeContext, input: SnapshotInput): P
   }
 
   const files: Record<string, Uint8Array> = { [CONFIG_FILE]: lifted.bytes, [SEALED_FILE]: sealed };
-  const secretValues = Object.values(lifted.secrets)
-    .map((b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)))
-    .filter((v) => v.length >= 8);
-  checkForLeaks(files, { secretValues });
+  const secretValues = Object.values(secrets).map((b64) =>
+    Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)),
+  );
+  checkForLeaks(files, { secretValues, minSecretLength: 12 });
 
   const fileFacts: Manifest["files"] = {};
-  for (const [name, bytes] of Object.entries(files)) fileFacts[name] = { sha256: await sha256Hex(bytes), size: bytes.length };
+  for (const [name, bytes] of Object.entries(files))
+    fileFacts[name] = { sha256: await sha256Hex(bytes), size: bytes.length };
   const manifest: Manifest = {
     format: 1,
     profile: profile.name,
@@ -113,9 +146,9 @@ export async function prepareSnapshot(ctx: HomeContext, input: SnapshotInput): P
     ...(input.sourceCommit ? { sourceCommit: input.sourceCommit } : {}),
     ...(input.restoredFrom ? { restoredFrom: input.restoredFrom } : {}),
     createdAt: ctx.now().toISOString(),
-    config: { sha256: await sha256Hex(input.config), size: input.config.length, encoding: scan.encoding },
+    config: { sha256: await sha256Hex(applied), size: applied.length, encoding: scan.encoding },
     files: fileFacts,
-    secrets: { count: Object.keys(lifted.secrets).length, digest, recipients: keys.recipients },
+    secrets: { count: Object.keys(secrets).length, digest, recipients: keys.recipients },
     certificate,
   };
   const unchanged =
@@ -123,5 +156,5 @@ export async function prepareSnapshot(ctx: HomeContext, input: SnapshotInput): P
     parentManifest.config.sha256 === manifest.config.sha256 &&
     parentManifest.secrets.digest === digest &&
     JSON.stringify(parentManifest.certificate) === JSON.stringify(certificate);
-  return { parent, parentManifest, manifest, files, scan, unchanged, warnings };
+  return { parent, parentManifest, manifest, files, applied, scan, unchanged, warnings };
 }

@@ -1,7 +1,7 @@
 import { ConfvaultError } from "../errors/confvault-error.ts";
 import type { HomeContext } from "../home/context.ts";
-import type { SecretBundle } from "../seal/secret-bundle.ts";
 import { restoreSecrets } from "../seal/lift-secrets.ts";
+import type { SecretBundle } from "../seal/secret-bundle.ts";
 import { unsealBundle } from "../seal/unseal-bundle.ts";
 import { decodeManifest, type Manifest, sha256Hex } from "./manifest.ts";
 import { CONFIG_FILE, MANIFEST_FILE, SEALED_FILE } from "./prepare-snapshot.ts";
@@ -21,10 +21,17 @@ export interface OpenedSnapshot extends Snapshot {
 }
 
 /** Reads a restore point's files and checks them against its manifest (no key needed). */
-export async function readSnapshot(ctx: HomeContext, ref: string, options: { force?: boolean } = {}): Promise<Snapshot> {
+export async function readSnapshot(
+  ctx: HomeContext,
+  ref: string,
+  options: { force?: boolean } = {},
+): Promise<Snapshot> {
   const commit = await ctx.engine.resolveCommit(ref);
   const manifest = decodeManifest(await ctx.engine.readFile(commit, MANIFEST_FILE), ref);
-  const [committedConfig, sealed] = await Promise.all([ctx.engine.readFile(commit, CONFIG_FILE), ctx.engine.readFile(commit, SEALED_FILE)]);
+  const [committedConfig, sealed] = await Promise.all([
+    ctx.engine.readFile(commit, CONFIG_FILE),
+    ctx.engine.readFile(commit, SEALED_FILE),
+  ]);
   if (!options.force) {
     for (const [name, bytes] of [
       [CONFIG_FILE, committedConfig],
@@ -46,7 +53,11 @@ export async function readSnapshot(ctx: HomeContext, ref: string, options: { for
 }
 
 /** Reads, unseals and reassembles a restore point; verifies the result against the manifest. */
-export async function openSnapshot(ctx: HomeContext, ref: string, options: { force?: boolean } = {}): Promise<OpenedSnapshot> {
+export async function openSnapshot(
+  ctx: HomeContext,
+  ref: string,
+  options: { force?: boolean } = {},
+): Promise<OpenedSnapshot> {
   const snap = await readSnapshot(ctx, ref, options);
   const keys = await ctx.keys();
   const bundle = await unsealBundle(snap.sealed, [keys.identity]);

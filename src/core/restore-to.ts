@@ -42,7 +42,14 @@ export async function restoreTo(ctx: HomeContext, options: RestoreToOptions): Pr
     reuseSealed: { digest: snap.manifest.secrets.digest, bytes: snap.sealed },
   });
   if (options.dryRun) {
-    return { commit: snap.commit, tag: "", restoredFrom: snap.commit, dryRun: true, liveWritten: false, warnings: prepared.warnings };
+    return {
+      commit: snap.commit,
+      tag: "",
+      restoredFrom: snap.commit,
+      dryRun: true,
+      liveWritten: false,
+      warnings: prepared.warnings,
+    };
   }
   const previous = prepared.parent;
   const label = options.ref.startsWith("rp/") ? options.ref : snap.commit.slice(0, 12);
@@ -53,11 +60,25 @@ export async function restoreTo(ctx: HomeContext, options: RestoreToOptions): Pr
     actor: options.actor,
     trailers: { "Confvault-Restored-From": snap.commit },
   });
-  const result: RestoreResult = { commit, tag, restoredFrom: snap.commit, dryRun: false, liveWritten: false, warnings: prepared.warnings };
+  const result: RestoreResult = {
+    commit,
+    tag,
+    restoredFrom: snap.commit,
+    dryRun: false,
+    liveWritten: false,
+    warnings: prepared.warnings,
+  };
   if (options.noLive) return result;
   await writeLive(ctx, { config, cert: snap.bundle.cert, key: snap.bundle.key });
   result.liveWritten = true;
-  const facts = { source: "restore", reason: options.reason, actor: options.actor, commit, tag, previousCommit: previous };
+  const facts = {
+    source: "restore",
+    reason: options.reason,
+    actor: options.actor,
+    commit,
+    tag,
+    previousCommit: previous,
+  };
   const post = await runChangeHook(ctx, "post-restore", facts);
   if (!post.ok) result.warnings.push(describeHookFailure(post));
   if (options.automatic) return result;

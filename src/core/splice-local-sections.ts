@@ -1,5 +1,5 @@
-import { spliceBytes } from "../xml/splice-bytes.ts";
 import { scanXml } from "../xml/scan-xml.ts";
+import { spliceBytes } from "../xml/splice-bytes.ts";
 import type { ElementSpan } from "../xml/types.ts";
 
 function exactPath(pattern: string): string {
@@ -31,9 +31,15 @@ function lineStart(bytes: Uint8Array, start: number): number {
  * have gets the node's bytes; a section only the master has is dropped (not inherited); a section
  * only the node has is kept, placed at the end of its parent. Everything else stays byte-exact.
  */
-export function spliceLocalSections(master: Uint8Array, local: Uint8Array, sectionPaths: readonly string[]): Uint8Array {
+export function spliceLocalSections(
+  master: Uint8Array,
+  local: Uint8Array,
+  sectionPaths: readonly string[],
+): Uint8Array {
   if (sectionPaths.length === 0) return master;
-  const parents = sectionPaths.map((p) => exactPath(p).split("/").slice(0, -1).join("/")).filter((p) => p !== "");
+  const parents = sectionPaths
+    .map((p) => exactPath(p).split("/").slice(0, -1).join("/"))
+    .filter((p) => p !== "");
   const patterns = [...new Set([...sectionPaths, ...parents])];
   const m = scanXml(master, { patterns });
   const l = scanXml(local, { patterns });

@@ -1,8 +1,11 @@
-import type { HomeContext } from "../home/context.ts";
 import { writeFileAtomic } from "../home/atomic-write.ts";
+import type { HomeContext } from "../home/context.ts";
 
 /** Puts config.xml (and the certificate and key, when given) onto the live paths, each atomically. */
-export async function writeLive(ctx: HomeContext, files: { config: Uint8Array; cert?: string; key?: string }): Promise<string[]> {
+export async function writeLive(
+  ctx: HomeContext,
+  files: { config: Uint8Array; cert?: string; key?: string },
+): Promise<string[]> {
   const written: string[] = [];
   const enc = new TextEncoder();
   const keyPath = ctx.live("key");

@@ -5,7 +5,8 @@ export const generic: Profile = {
   description: "Any appliance whose policy is one XML file (configure paths in settings)",
   live: { config: "/etc/appliance/config.xml" },
   localSections: [],
-  secretPaths: [],
+  // Common secret-bearing element names; settings.secretPaths adds or removes.
+  secretPaths: ["//prv", "//privatekey", "//private-key", "//password", "//passwd", "//secret", "//psk", "//pre-shared-key"],
   volatilePaths: [],
   idAttributes: ["id", "uuid", "name"],
 };

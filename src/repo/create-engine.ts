@@ -9,7 +9,7 @@ import type { ObjectIo } from "./object-io.ts";
 import { ObjectReader } from "./object-reader.ts";
 import { ObjectWriter } from "./object-writer.ts";
 import { assertRefFormat, refFormatProblem } from "./ref-name.ts";
-import { RefStore } from "./ref-store.ts";
+import { RefStore, type RefUpdate } from "./ref-store.ts";
 import type { RepoFs } from "./repo-fs.ts";
 import { writeTrees } from "./write-trees.ts";
 
@@ -85,10 +85,13 @@ export function createRepoEngine({
     return notFound("is not a branch, tag or commit in this repository");
   }
 
-  async function commitFiles({ branch, files, message, author, expectedParent }: CommitFilesOptions) {
+  async function commitFiles({ branch, files, message, author, expectedParent, tag }: CommitFilesOptions) {
     const ref = assertRefFormat(`refs/heads/${branch}`);
     assertPerson(author, "author");
     if (typeof message !== "string") throw new ConfvaultError("BAD_INPUT", "A commit needs a message.");
+    const tagRef = tag ? assertRefFormat(`refs/tags/${tag.name}`) : null;
+    const tagger = tag?.tagger ?? author;
+    if (tag) assertPerson(tagger, "tagger");
     const mismatch = (actual: string | null) =>
       new ConfvaultError(
         "CONFLICT",
@@ -97,22 +100,20 @@ export function createRepoEngine({
         { branch, expected: expectedParent, actual },
       );
     return exclusive(async () => {
-      // Cheap early check so a stale caller writes nothing; the binding check runs under the lock.
+      // Cheap early checks so a stale caller writes nothing; the binding checks run under the locks.
       const before = await refs.read(ref);
       if (before !== expectedParent) throw mismatch(before);
-      const tree = await writeTrees(writer, files);
-      const commit = await writer.write(
-        "commit",
-        formatCommit({
-          tree,
-          parents: expectedParent ? [expectedParent] : [],
-          author,
-          committer: author,
-          message,
-        }),
-      );
+      if (tag && tagRef && (await refs.read(tagRef)) !== null) throw tagExists(tag.name);
+      const tree = writeTrees(writer, files);
+      const parents = expectedParent ? [expectedParent] : [];
+      const commit = writer.write("commit", formatCommit({ tree, parents, author, committer: author, message }));
+      const updates: RefUpdate[] = [{ ref, oid: commit, expected: expectedParent, onMismatch: mismatch }];
+      if (tag && tagRef) {
+        const oid = writer.write("tag", formatTag({ object: commit, name: tag.name, tagger, message: tag.message }));
+        updates.push({ ref: tagRef, oid, expected: null, onMismatch: () => tagExists(tag.name) });
+      }
       await writer.flush();
-      await refs.update(ref, commit, expectedParent, mismatch);
+      await refs.transaction(updates);
       return commit;
     });
   }
@@ -130,19 +131,12 @@ export function createRepoEngine({
   }): Promise<string> {
     const ref = assertRefFormat(`refs/tags/${name}`);
     assertPerson(tagger, "tagger");
-    const exists = () =>
-      new ConfvaultError(
-        "TAG_EXISTS",
-        `Tag ${name} already exists.`,
-        "Restore point names are unique; choose another name or omit it to get an automatic one.",
-        { name },
-      );
     return exclusive(async () => {
       const target = await resolveCommit(commit);
-      if ((await refs.read(ref)) !== null) throw exists();
-      const oid = await writer.write("tag", formatTag({ object: target, name, tagger, message }));
+      if ((await refs.read(ref)) !== null) throw tagExists(name);
+      const oid = writer.write("tag", formatTag({ object: target, name, tagger, message }));
       await writer.flush();
-      await refs.update(ref, oid, null, exists);
+      await refs.transaction([{ ref, oid, expected: null, onMismatch: () => tagExists(name) }]);
       return oid;
     });
   }
@@ -226,6 +220,15 @@ export function createRepoEngine({
       return output;
     },
   };
+}
+
+function tagExists(name: string): ConfvaultError {
+  return new ConfvaultError(
+    "TAG_EXISTS",
+    `Tag ${name} already exists.`,
+    "Restore point names are unique; choose another name or omit it to get an automatic one.",
+    { name },
+  );
 }
 
 /** Where git looks for a short name, in git's order (tags before branches). */

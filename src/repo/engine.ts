@@ -8,7 +8,10 @@ export interface Person {
   email: string;
   /** Seconds since the epoch. */
   timestamp: number;
-  /** Minutes, as git stores it (0 for UTC). */
+  /**
+   * Minutes WEST of UTC, as isomorphic-git and JS `Date#getTimezoneOffset()` count them
+   * (0 for UTC, -60 for git's "+0100").
+   */
   timezoneOffset?: number;
 }
 
@@ -41,6 +44,12 @@ export interface CommitFilesOptions {
   author: Person;
   /** Expected current tip of the branch (null: branch must not exist). Mismatch → CONFLICT. */
   expectedParent: string | null;
+  /**
+   * Optional annotated tag on the new commit, written in the same transaction: the tag name is
+   * checked (TAG_EXISTS) before anything moves, and one fsync round covers both. Tagger
+   * defaults to the author.
+   */
+  tag?: { name: string; message: string; tagger?: Person };
 }
 
 export interface RepoEngine {

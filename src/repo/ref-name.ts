@@ -71,6 +71,7 @@ export function validateRestorePointName(name: string): string {
   if (bad) return refuse(`it contains '${bad[0]}' (only letters, digits and . _ - + , = @ / are allowed)`);
   for (const part of rest.split("/")) {
     if (part.startsWith("-")) return refuse(`component '${part}' starts with '-'`);
+    if (part === "@") return refuse("a component is '@' alone");
   }
   return full;
 }

@@ -7,8 +7,11 @@
  * Compare non-ASCII needles only after passing them through this same function.
  */
 export function binaryString(bytes: Uint8Array): string {
-  const B = (globalThis as { Buffer?: { from(a: ArrayBufferLike, o: number, l: number): { toString(e: string): string } } })
-    .Buffer;
+  const B = (
+    globalThis as {
+      Buffer?: { from(a: ArrayBufferLike, o: number, l: number): { toString(e: string): string } };
+    }
+  ).Buffer;
   if (B) return B.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
   return new TextDecoder("latin1").decode(bytes);
 }

@@ -56,6 +56,9 @@ export function certificateFacts(
   } catch (err) {
     throw new ConfvaultError("BAD_INPUT", "the root certificate does not parse", certHint, {}, err);
   }
+  if (Number.isNaN(cert.notBefore.getTime()) || Number.isNaN(cert.notAfter.getTime())) {
+    throw new ConfvaultError("BAD_INPUT", "the root certificate has unreadable validity dates", certHint);
+  }
   let keySpki: Uint8Array;
   try {
     keySpki = x509.publicKeyOfPrivateKey(keyPem);

@@ -1,6 +1,6 @@
-import { identityToRecipient } from "age-encryption";
 import { scryptAsync } from "@noble/hashes/scrypt.js";
 import { bech32 } from "@scure/base";
+import { identityToRecipient } from "age-encryption";
 import { ConfvaultError } from "../errors/confvault-error.ts";
 
 /*
@@ -43,7 +43,10 @@ export interface DeriveIdentityOptions {
   cluster: string;
 }
 
-export async function deriveIdentity({ activationKey, cluster }: DeriveIdentityOptions): Promise<DerivedIdentity> {
+export async function deriveIdentity({
+  activationKey,
+  cluster,
+}: DeriveIdentityOptions): Promise<DerivedIdentity> {
   if (typeof activationKey !== "string" || normaliseKey(activationKey) === "") {
     throw new ConfvaultError(
       "KEY_MISSING",

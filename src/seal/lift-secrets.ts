@@ -4,9 +4,12 @@ import type { ElementSpan } from "../xml/types.ts";
 import { SECRET_MARKER_EXACT, secretMarker } from "./secret-marker.ts";
 
 export { restoreSecrets } from "./restore-secrets.ts";
-export { SECRET_MARKER_EXACT, SECRET_MARKER_RE } from "./secret-marker.ts";
 /** The marker RegExp under the name callers already use (same object as SECRET_MARKER_RE). */
-export { SECRET_MARKER_RE as SECRET_MARKER_PATTERN } from "./secret-marker.ts";
+export {
+  SECRET_MARKER_EXACT,
+  SECRET_MARKER_RE,
+  SECRET_MARKER_RE as SECRET_MARKER_PATTERN,
+} from "./secret-marker.ts";
 
 export interface LiftedSecrets {
   /** The document with each secret's raw content replaced by its marker. */
@@ -50,9 +53,14 @@ export function liftSecrets(
     const marker = secretMarker(markerKey, raw);
     const value = base64.encode(raw);
     if (Object.hasOwn(secrets, marker) && secrets[marker] !== value) {
-      throw new ConfvaultError("INTERNAL", "two different secret values gave the same marker", "report this", {
-        path: span.path,
-      });
+      throw new ConfvaultError(
+        "INTERNAL",
+        "two different secret values gave the same marker",
+        "report this",
+        {
+          path: span.path,
+        },
+      );
     }
     secrets[marker] = value;
     pieces.push(bytes.subarray(at, span.contentStart), enc.encode(marker));
@@ -72,7 +80,8 @@ function selectLeaves(length: number, spans: readonly ElementSpan[]): ElementSpa
     }
     if (span.hasChildren || e === s) continue;
     const seen = byStart.get(s);
-    if (seen && seen.contentEnd !== e) throw bad(`element spans overlap at ${span.path}`, { path: span.path });
+    if (seen && seen.contentEnd !== e)
+      throw bad(`element spans overlap at ${span.path}`, { path: span.path });
     byStart.set(s, span);
   }
   const leaves = [...byStart.values()].sort((a, b) => a.contentStart - b.contentStart);

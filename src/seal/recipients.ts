@@ -9,7 +9,7 @@ import { ConfvaultError } from "../errors/confvault-error.ts";
  */
 export function validateRecipients(recipients: readonly string[]): string[] {
   if (!Array.isArray(recipients)) {
-    throw new ConfvaultError("BAD_INPUT", "recipients must be a list of age public keys", "pass [\"age1…\"]");
+    throw new ConfvaultError("BAD_INPUT", "recipients must be a list of age public keys", 'pass ["age1…"]');
   }
   const seen = new Set<string>();
   const out: string[] = [];
@@ -19,7 +19,12 @@ export function validateRecipients(recipients: readonly string[]): string[] {
     try {
       new Encrypter().addRecipient(r);
     } catch (err) {
-      throw refuse(value, index, "check for a typo or a truncated copy: age recipients are Bech32 and checksummed", err);
+      throw refuse(
+        value,
+        index,
+        "check for a typo or a truncated copy: age recipients are Bech32 and checksummed",
+        err,
+      );
     }
     if (!seen.has(r)) {
       seen.add(r);
@@ -39,6 +44,9 @@ function hintFor(r: string): string {
 
 function refuse(value: unknown, index: number, hint: string, cause?: unknown): ConfvaultError {
   // Never echo what was given: a pasted secret identity must not end up in logs.
-  const kind = typeof value === "string" && value.trim().startsWith("AGE-SECRET-KEY-") ? "a secret identity" : "not an age recipient";
+  const kind =
+    typeof value === "string" && value.trim().startsWith("AGE-SECRET-KEY-")
+      ? "a secret identity"
+      : "not an age recipient";
   return new ConfvaultError("BAD_INPUT", `recipient #${index + 1} is ${kind}`, hint, { index }, cause);
 }

@@ -31,7 +31,8 @@ export async function unsealBundle(bytes: Uint8Array, identities: readonly strin
   const decrypter = new Decrypter();
   identities.forEach((identity, index) => {
     try {
-      if (typeof identity !== "string" || !identity.startsWith("AGE-SECRET-KEY-")) throw new Error("not an identity");
+      if (typeof identity !== "string" || !identity.startsWith("AGE-SECRET-KEY-"))
+        throw new Error("not an identity");
       decrypter.addIdentity(identity);
     } catch (err) {
       throw new ConfvaultError(
@@ -93,7 +94,8 @@ function classify(err: unknown): ConfvaultError {
 }
 
 function describe(message: string): string {
-  if (/stream ended|too small|size is invalid|final chunk/i.test(message)) return "it is truncated or its length is wrong";
+  if (/stream ended|too small|size is invalid|final chunk/i.test(message))
+    return "it is truncated or its length is wrong";
   if (/HMAC/i.test(message)) return "its header authentication failed";
   if (/invalid (version|header|stanza|X25519|non-ASCII)|base64|bech32|invalid/i.test(message)) {
     return "its header is malformed";

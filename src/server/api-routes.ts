@@ -33,7 +33,6 @@ export function registerApiRoutes(app: Hono<AppEnv>, deps: AppDeps, maxBody: num
     const endTimer = metrics.applyDuration.startTimer();
     try {
       const result = await ops.apply({ config, reason, tag, actor: actorOf(c), dryRun });
-      endTimer();
       const outcome = result.dryRun
         ? "dry_run"
         : result.rolledBackTo
@@ -47,6 +46,8 @@ export function registerApiRoutes(app: Hono<AppEnv>, deps: AppDeps, maxBody: num
     } catch (err) {
       metrics.applies.inc({ result: "error" });
       throw err;
+    } finally {
+      endTimer();
     }
   });
 
@@ -119,7 +120,6 @@ export function registerApiRoutes(app: Hono<AppEnv>, deps: AppDeps, maxBody: num
   });
 
   app.get("/api/v1/status", async (c) => c.json(await ops.status()));
-
 }
 
 function requireReason(reason: string | undefined): string {

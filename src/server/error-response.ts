@@ -29,7 +29,8 @@ export function createErrorHandler(logger: AppLogger) {
   return (err: Error, c: Context<AppEnv>): Response => {
     if (err instanceof ConfvaultError) {
       const status = httpStatusFor(err.code);
-      if (status >= 500) logger.error({ requestId: c.get("requestId"), err: describe(err) }, "request failed");
+      if (status >= 500)
+        logger.error({ requestId: c.get("requestId"), err: describe(err) }, "request failed");
       return errorResponse(err, status);
     }
     if (err instanceof HTTPException) {

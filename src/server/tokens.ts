@@ -71,7 +71,8 @@ export function createTokenVerifier(records: readonly TokenRecord[]): TokenVerif
       let found: TokenIdentity | null = null;
       // Compare against every record without an early exit, each in constant time.
       for (const record of stored) {
-        if (constantTimeEqual(hash, record.hash) && found === null) found = { name: record.name, role: record.role };
+        if (constantTimeEqual(hash, record.hash) && found === null)
+          found = { name: record.name, role: record.role };
       }
       return found;
     },

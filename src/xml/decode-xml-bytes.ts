@@ -1,4 +1,4 @@
-import { ConfvaultError } from "../errors/confvault-error.ts";
+import type { ConfvaultError } from "../errors/confvault-error.ts";
 import { xmlMalformed } from "./xml-errors.ts";
 
 export interface DecodedXml {
@@ -12,7 +12,16 @@ export interface DecodedXml {
 }
 
 const UTF8 = new Set(["utf-8", "utf8"]);
-const SINGLE_BYTE = new Set(["iso-8859-1", "latin1", "iso_8859-1", "l1", "windows-1252", "cp1252", "us-ascii", "ascii"]);
+const SINGLE_BYTE = new Set([
+  "iso-8859-1",
+  "latin1",
+  "iso_8859-1",
+  "l1",
+  "windows-1252",
+  "cp1252",
+  "us-ascii",
+  "ascii",
+]);
 const DECLARATION = /^<\?xml\s+version\s*=\s*(["'])[^"']*\1(?:\s+encoding\s*=\s*(["'])([^"']*)\2)?/;
 
 /** Decodes config bytes the way the declaration says, keeping track of how chars map to bytes. */
@@ -35,11 +44,15 @@ export function decodeXmlBytes(bytes: Uint8Array): DecodedXml {
       1,
       1,
       `unsupported encoding "${declared}"`,
-      "Convert config.xml to UTF-8 (and its declaration to encoding=\"UTF-8\"), then try again.",
+      'Convert config.xml to UTF-8 (and its declaration to encoding="UTF-8"), then try again.',
     );
   }
   if (bomLength > 0) {
-    throw xmlMalformed(1, 1, `the file starts with a UTF-8 byte order mark but declares encoding "${declared}"`);
+    throw xmlMalformed(
+      1,
+      1,
+      `the file starts with a UTF-8 byte order mark but declares encoding "${declared}"`,
+    );
   }
   // WHATWG maps latin1 and us-ascii labels to windows-1252: still one char per byte.
   const text = new TextDecoder("windows-1252").decode(bytes);
@@ -66,7 +79,7 @@ function invalidUtf8(bytes: Uint8Array, bomLength: number, cause: unknown): Conf
     lines.length,
     [...last].length + 1,
     `invalid UTF-8 byte 0x${(bytes[bad] ?? 0).toString(16).padStart(2, "0")} at byte offset ${bad}`,
-    "Save config.xml as UTF-8, or declare its real encoding (for example encoding=\"ISO-8859-1\").",
+    'Save config.xml as UTF-8, or declare its real encoding (for example encoding="ISO-8859-1").',
   );
   (error as { cause?: unknown }).cause = cause;
   return error;
@@ -76,7 +89,8 @@ function firstInvalidUtf8(bytes: Uint8Array, from: number): number {
   let i = from;
   while (i < bytes.length) {
     const b = bytes[i];
-    const need = b < 0x80 ? 0 : b >= 0xc2 && b < 0xe0 ? 1 : b >= 0xe0 && b < 0xf0 ? 2 : b >= 0xf0 && b < 0xf5 ? 3 : -1;
+    const need =
+      b < 0x80 ? 0 : b >= 0xc2 && b < 0xe0 ? 1 : b >= 0xe0 && b < 0xf0 ? 2 : b >= 0xf0 && b < 0xf5 ? 3 : -1;
     if (need < 0) return i;
     if (need > 0) {
       try {

@@ -1,7 +1,10 @@
 import { xmlExternalEntity, xmlMalformed } from "./xml-errors.ts";
 
 export type EntityDeclaration =
-  | { kind: "internal"; /** Replacement text: character references decoded, entity references kept. */ text: string }
+  | {
+      kind: "internal" /** Replacement text: character references decoded, entity references kept. */;
+      text: string;
+    }
   | { kind: "external"; systemId: string; publicId?: string; notation?: string };
 
 export interface Doctype {
@@ -85,14 +88,18 @@ function unquote(literal: string): string {
 
 /** Decodes character references in an entity value; general entity references stay for use time. */
 function replacementText(value: string, fail: (reason: string) => Error): string {
-  if (value.includes("%")) throw fail("parameter entity references inside an entity value are not allowed in the internal subset");
-  return value.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[^\s&;<>"'#]+)?(;?)/g, (whole, body: string | undefined, semi: string) => {
-    if (!body || !semi) throw fail(`bare "&" in entity value "${value.slice(0, 40)}"`);
-    if (body[0] !== "#") return whole;
-    const code = body[1] === "x" ? Number.parseInt(body.slice(2), 16) : Number.parseInt(body.slice(1), 10);
-    if (!isXmlChar(code)) throw fail(`invalid character reference &${body};`);
-    return String.fromCodePoint(code);
-  });
+  if (value.includes("%"))
+    throw fail("parameter entity references inside an entity value are not allowed in the internal subset");
+  return value.replace(
+    /&(#x[0-9a-fA-F]+|#[0-9]+|[^\s&;<>"'#]+)?(;?)/g,
+    (whole, body: string | undefined, semi: string) => {
+      if (!body || !semi) throw fail(`bare "&" in entity value "${value.slice(0, 40)}"`);
+      if (body[0] !== "#") return whole;
+      const code = body[1] === "x" ? Number.parseInt(body.slice(2), 16) : Number.parseInt(body.slice(1), 10);
+      if (!isXmlChar(code)) throw fail(`invalid character reference &${body};`);
+      return String.fromCodePoint(code);
+    },
+  );
 }
 
 export function isXmlChar(code: number): boolean {

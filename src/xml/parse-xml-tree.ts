@@ -79,7 +79,12 @@ export function parseXmlTree(bytes: Uint8Array, maxEntityExpansion = DEFAULT_MAX
 
 function toNode(value: unknown, fallbackName: string): XmlNode {
   if (value === null || typeof value !== "object") {
-    return { name: fallbackName, attributes: new Map(), text: typeof value === "string" ? value : "", children: [] };
+    return {
+      name: fallbackName,
+      attributes: new Map(),
+      text: typeof value === "string" ? value : "",
+      children: [],
+    };
   }
   const obj = value as Record<string, unknown>;
   const own = (key: string) => (Object.hasOwn(obj, key) ? obj[key] : undefined);
@@ -87,7 +92,8 @@ function toNode(value: unknown, fallbackName: string): XmlNode {
   const attributes = new Map<string, string>();
   const attrs = own(ATTRS);
   if (attrs && typeof attrs === "object") {
-    for (const key of Object.keys(attrs)) attributes.set(key, String((attrs as Record<string, unknown>)[key]));
+    for (const key of Object.keys(attrs))
+      attributes.set(key, String((attrs as Record<string, unknown>)[key]));
   }
   const text = typeof own(TEXT) === "string" ? (own(TEXT) as string) : "";
   const rawChildren = own(CHILDREN);

@@ -1,22 +1,26 @@
 /**
  * Compiles profile path patterns ("a/b" from below the root, "//a/b" at any depth) into one
- * predicate over slash paths of element names below the root.
+ * predicate over slash paths of element names below the root. Patterns are indexed by their
+ * last name, so the common case (an element no pattern ends with) is one map lookup and the
+ * path string is never flattened.
  */
-export function compilePathMatcher(patterns: readonly string[] = []): (path: string) => boolean {
-  const exact = new Set<string>();
-  const anywhere: string[] = [];
+export function compilePathMatcher(
+  patterns: readonly string[] = [],
+): (path: string, name: string) => boolean {
+  const byName = new Map<string, { exact: string[]; suffixes: string[] }>();
   for (const raw of patterns) {
-    const pattern = raw.trim();
-    if (pattern.startsWith("//")) anywhere.push(pattern.slice(2).replace(/^\/+|\/+$/g, ""));
-    else if (pattern !== "") exact.add(pattern.replace(/^\/+|\/+$/g, ""));
+    const anywhere = raw.trim().startsWith("//");
+    const pattern = raw.trim().replace(/^\/+|\/+$/g, "");
+    if (pattern === "") continue;
+    const name = pattern.slice(pattern.lastIndexOf("/") + 1);
+    let entry = byName.get(name);
+    if (!entry) byName.set(name, (entry = { exact: [], suffixes: [] }));
+    entry.exact.push(pattern);
+    if (anywhere) entry.suffixes.push(`/${pattern}`);
   }
-  const suffixes = anywhere.filter((p) => p !== "").map((p) => `/${p}`);
-  if (suffixes.length === 0) return (path) => exact.has(path);
-  return (path) => {
-    if (exact.has(path)) return true;
-    for (const suffix of suffixes) {
-      if (path.endsWith(suffix) || path === suffix.slice(1)) return true;
-    }
-    return false;
+  return (path, name) => {
+    const entry = byName.get(name);
+    if (entry === undefined) return false;
+    return entry.exact.includes(path) || entry.suffixes.some((suffix) => path.endsWith(suffix));
   };
 }

@@ -1,4 +1,5 @@
 import { SaxesParser } from "saxes";
+import { ConfvaultError } from "../errors/confvault-error.ts";
 import { createByteOffsetMapper } from "./byte-offsets.ts";
 import { type DecodedXml, decodeXmlBytes } from "./decode-xml-bytes.ts";
 import { createEntityResolver, DEFAULT_MAX_ENTITY_EXPANSION } from "./entity-resolver.ts";
@@ -31,6 +32,7 @@ export function scanDocument(bytes: Uint8Array, options: ScanOptions = {}): Scan
   }
   const toByte = createByteOffsetMapper(decoded);
   const wanted = compilePathMatcher(options.patterns);
+  const havePatterns = (options.patterns?.length ?? 0) > 0;
   const limit = options.maxEntityExpansion ?? DEFAULT_MAX_ENTITY_EXPANSION;
   const parser = new SaxesParser({ xmlns: false, position: true });
   const frames: Frame[] = [];
@@ -39,7 +41,6 @@ export function scanDocument(bytes: Uint8Array, options: ScanOptions = {}): Scan
   let rootName = "";
   let doctype: string | undefined;
   let entities: ReadonlyMap<string, EntityDeclaration> = new Map();
-  let outsideMark = 0; // where the last markup outside the root element ended
   const where = () => ({ line: parser.line, column: Math.max(1, parser.column) });
 
   // saxes' own table inherits from Object.prototype ("&constructor;" would pass): use a bare one.
@@ -52,39 +53,47 @@ export function scanDocument(bytes: Uint8Array, options: ScanOptions = {}): Scan
   });
   parser.ENTITIES = table;
 
-  const markOutside = () => {
-    if (frames.length === 0) outsideMark = parser.position;
-  };
-  parser.on("xmldecl", markOutside);
-  parser.on("comment", markOutside);
-  parser.on("processinginstruction", markOutside);
-  parser.on("doctype", (declaration) => {
-    markOutside();
-    doctype = declaration;
-    const at = lineColumnAt(text, text.lastIndexOf("<!DOCTYPE", parser.position));
-    const parsed = parseDoctype(declaration, at);
-    entities = parsed.entities;
-    const resolver = createEntityResolver(parsed.entities, limit, where);
-    for (const name of parsed.entities.keys()) {
-      Object.defineProperty(table, name, { get: () => resolver.reference(name), enumerable: true });
-    }
-  });
+  // Few handlers on purpose: each one saxes gets is a property added to the parser, and past
+  // a handful V8 turns it into a slow dictionary object (5x slower scans). Errors are caught.
+  if (text.includes("<!DOCTYPE")) {
+    parser.on("doctype", (declaration) => {
+      doctype = declaration;
+      const at = lineColumnAt(text, text.lastIndexOf("<!DOCTYPE", parser.position));
+      const parsed = parseDoctype(declaration, at);
+      entities = parsed.entities;
+      const resolver = createEntityResolver(parsed.entities, limit, where);
+      for (const name of parsed.entities.keys()) {
+        Object.defineProperty(table, name, { get: () => resolver.reference(name), enumerable: true });
+      }
+    });
+  }
 
   parser.on("opentagstart", (tag) => {
-    const charStart = text.lastIndexOf("<", parser.position - 1);
+    const charStart = markupStart(text, parser.position - tag.name.length - 2);
     const depth = frames.length;
     const parent = frames[depth - 1];
     let path = "";
     if (parent === undefined) rootName = tag.name;
     else {
       parent.hasChildren = true;
-      path = depth === 1 ? tag.name : `${parent.path}/${tag.name}`;
+      if (depth === 1) path = tag.name;
+      else if (havePatterns) path = `${parent.path}/${tag.name}`;
     }
-    const isMatch = depth > 0 && wanted(path);
+    const isMatch = depth > 0 && havePatterns && wanted(path, tag.name);
     let span: ElementSpan | null = null;
     if (depth === 1 || isMatch) {
       const start = toByte(charStart);
-      span = { path, name: tag.name, depth, start, end: start, contentStart: start, contentEnd: start, attributes: {}, hasChildren: false };
+      span = {
+        path,
+        name: tag.name,
+        depth,
+        start,
+        end: start,
+        contentStart: start,
+        contentEnd: start,
+        attributes: {},
+        hasChildren: false,
+      };
       if (depth === 1) sections.push(span);
       if (isMatch) matches.push(span);
     }
@@ -99,26 +108,20 @@ export function scanDocument(bytes: Uint8Array, options: ScanOptions = {}): Scan
     }
   });
 
+  let lastClosed: Frame | undefined;
   parser.on("closetag", (tag) => {
     const frame = frames.pop()!;
+    lastClosed = frame;
+    const span = frame.span;
+    if (span === null) return;
     const end = parser.position;
-    if (frames.length === 0) outsideMark = end;
     if (tag.isSelfClosing) {
-      if (frame.span) frame.span.contentStart = frame.span.contentEnd = frame.span.end = toByte(end);
+      span.contentStart = span.contentEnd = span.end = toByte(end);
       return;
     }
-    const endTagStart = text.lastIndexOf("</", end - 1);
-    const closing = text.slice(endTagStart + 2, end - 1).trim();
-    if (closing !== frame.name) throw mismatchedEndTag(text, endTagStart, closing, frame);
-    if (frame.span) {
-      frame.span.contentEnd = toByte(endTagStart);
-      frame.span.end = toByte(end);
-      frame.span.hasChildren = frame.hasChildren;
-    }
-  });
-
-  parser.on("error", (err) => {
-    throw describeError(err.message.replace(/^\d+:\d+: /, ""));
+    span.contentEnd = toByte(markupStart(text, end - frame.name.length - 3));
+    span.end = toByte(end);
+    span.hasChildren = frame.hasChildren;
   });
 
   const describeError = (reason: string) => {
@@ -130,7 +133,8 @@ export function scanDocument(bytes: Uint8Array, options: ScanOptions = {}): Scan
       return xmlMalformed(at.line, at.column, `element <${frame.name}> is never closed`);
     }
     if (reason === "text data outside of root node.") {
-      const from = frames.length === 0 ? outsideMark : parser.position;
+      // saxes complains at the "<", "&" or end after the text; the text starts after the last ">".
+      const from = text.lastIndexOf(">", parser.position - 2) + 1;
       const index = text.slice(from).search(/\S/);
       const at = lineColumnAt(text, index < 0 ? parser.position : from + index);
       const which = rootName === "" ? "before" : "after";
@@ -140,6 +144,9 @@ export function scanDocument(bytes: Uint8Array, options: ScanOptions = {}): Scan
       const amp = text.lastIndexOf("&", parser.position - 1);
       return xmlMalformed(here.line, here.column, `undefined entity ${text.slice(amp, parser.position)}`);
     }
+    if (reason === "unexpected close tag." && lastClosed) {
+      return mismatchedEndTag(text, markupStart(text, parser.position - 1), lastClosed);
+    }
     if (reason === "documents may contain only one root.") {
       const at = lineColumnAt(text, text.lastIndexOf("<", parser.position - 1));
       return xmlMalformed(at.line, at.column, "a second root element is not allowed");
@@ -147,14 +154,41 @@ export function scanDocument(bytes: Uint8Array, options: ScanOptions = {}): Scan
     return xmlMalformed(here.line, here.column, reason.replace(/\.$/, ""));
   };
 
-  parser.write(text).close();
+  try {
+    parser.write(text).close();
+  } catch (err) {
+    if (err instanceof ConfvaultError) throw err;
+    throw describeError(String((err as Error).message).replace(/^\d+:\d+: /, ""));
+  }
   if (rootName === "") throw xmlMalformed(where().line, where().column, "the document has no root element");
-  const scan: XmlScan = { encoding: decoded.encoding, bom: decoded.bomLength > 0, rootName, sections, matches };
+  const scan: XmlScan = {
+    encoding: decoded.encoding,
+    bom: decoded.bomLength > 0,
+    rootName,
+    sections,
+    matches,
+  };
   if (doctype !== undefined) scan.doctype = doctype;
   return { scan, decoded, entities };
 }
 
-function mismatchedEndTag(text: string, endTagStart: number, closing: string, open: Frame) {
+const LESS = 60;
+const SLASH = 47;
+
+/**
+ * Index of the "<" that starts the tag the parser just read. `guess` is right unless odd
+ * whitespace sits inside the tag ("<a\r\n>", "</a >"); then walk back a few characters.
+ * (String.prototype.lastIndexOf costs far more per call on a large string.)
+ */
+function markupStart(text: string, guess: number): number {
+  if (text.charCodeAt(guess) === LESS) return guess;
+  let i = Math.min(guess, text.length - 1);
+  while (i > 0 && text.charCodeAt(i) !== LESS) i--;
+  return i;
+}
+
+function mismatchedEndTag(text: string, endTagStart: number, open: Frame) {
+  const closing = /^<\/([^\s>]*)/.exec(text.slice(endTagStart, endTagStart + 200))?.[1] ?? "";
   const at = lineColumnAt(text, endTagStart);
   const opened = lineColumnAt(text, open.charStart);
   return xmlMalformed(
@@ -169,7 +203,12 @@ function copyAttributes(attributes: Record<string, string>): Record<string, stri
   for (const name in attributes) {
     // A plain object keeps callers' deepEqual happy; "__proto__" must become an own property.
     if (name === "__proto__") {
-      Object.defineProperty(out, name, { value: attributes[name], enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, name, {
+        value: attributes[name],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     } else out[name] = attributes[name];
   }
   return out;

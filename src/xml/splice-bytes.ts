@@ -12,11 +12,23 @@ export function spliceBytes(bytes: Uint8Array, replacements: readonly ByteReplac
   let size = bytes.length;
   let previousEnd = 0;
   for (const r of sorted) {
-    if (!Number.isInteger(r.start) || !Number.isInteger(r.end) || r.start < 0 || r.end < r.start || r.end > bytes.length) {
-      throw new ConfvaultError("INTERNAL", `spliceBytes: range [${r.start}, ${r.end}) is outside 0..${bytes.length}`);
+    if (
+      !Number.isInteger(r.start) ||
+      !Number.isInteger(r.end) ||
+      r.start < 0 ||
+      r.end < r.start ||
+      r.end > bytes.length
+    ) {
+      throw new ConfvaultError(
+        "INTERNAL",
+        `spliceBytes: range [${r.start}, ${r.end}) is outside 0..${bytes.length}`,
+      );
     }
     if (r.start < previousEnd) {
-      throw new ConfvaultError("INTERNAL", `spliceBytes: range [${r.start}, ${r.end}) overlaps the range ending at ${previousEnd}`);
+      throw new ConfvaultError(
+        "INTERNAL",
+        `spliceBytes: range [${r.start}, ${r.end}) overlaps the range ending at ${previousEnd}`,
+      );
     }
     previousEnd = r.end;
     size += r.bytes.length - (r.end - r.start);

@@ -3,7 +3,12 @@ import { ConfvaultError } from "../errors/confvault-error.ts";
 export const MALFORMED_HINT =
   "Open config.xml at that line and column, fix the XML there, then try again (xmllint --noout config.xml shows the same problem).";
 
-export function xmlMalformed(line: number, column: number, reason: string, hint = MALFORMED_HINT): ConfvaultError {
+export function xmlMalformed(
+  line: number,
+  column: number,
+  reason: string,
+  hint = MALFORMED_HINT,
+): ConfvaultError {
   return new ConfvaultError("XML_MALFORMED", `config.xml:${line}:${column}: ${reason}`, hint, {
     line,
     column,

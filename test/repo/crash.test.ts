@@ -1,0 +1,57 @@
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { gitBytes, gitText, gitTry, tempDir } from "../helpers/git-cli.ts";
+import { configVersion, versionOf } from "./crash-content.ts";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const KILLS = 24;
+
+/** Starts the writer, waits until it is committing, kills it at a random moment. */
+function runAndKill(gitdir: string, delayMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "test/repo/crash-writer.ts", gitdir], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    child.stdout.on("data", (d) => {
+      if (String(d).includes("ready")) setTimeout(() => child.kill("SIGKILL"), delayMs);
+    });
+    child.on("error", reject);
+    child.on("exit", (code, signal) => {
+      if (signal === "SIGKILL") resolve(stderr);
+      else reject(new Error(`writer exited with ${code}: ${stderr}`));
+    });
+  });
+}
+
+test("a writer SIGKILLed at random moments never leaves a broken repository", async () => {
+  const dir = tempDir("confvault-crash-");
+  const gitdir = `${dir.path}/repo.git`;
+  try {
+    let last = -1;
+    for (let round = 0; round < KILLS; round++) {
+      await runAndKill(gitdir, 20 + Math.floor(Math.random() * 250));
+      if (!gitTry(gitdir, "rev-parse", "--verify", "-q", "main").output.trim()) continue; // killed before the first commit
+      const fsck = gitTry(gitdir, "fsck", "--strict", "--no-progress");
+      assert.is(fsck.status, 0, `round ${round}: ${fsck.output}`);
+      assert.not.match(fsck.output, /error|bad|missing|broken|corrupt/i, `round ${round}`);
+      assert.is(gitText(gitdir, "cat-file", "-t", "main").trim(), "commit");
+      const config = gitBytes(gitdir, "show", "main:config.xml");
+      const n = versionOf(config);
+      assert.ok(n >= last, `round ${round}: main went back from ${last} to ${n}`);
+      assert.ok(config.equals(configVersion(n)), `round ${round}: config.xml is not a written version`);
+      last = n;
+    }
+    assert.ok(last >= KILLS, `the writer made progress (${last} versions)`);
+    const tags = gitText(gitdir, "tag", "--list", "rp/*").trim().split("\n").length;
+    assert.ok(tags >= last - KILLS, `tags were written (${tags})`);
+  } finally {
+    dir.cleanup();
+  }
+});
+
+test.run();
