@@ -173,7 +173,6 @@ export function scanDocument(bytes: Uint8Array, options: ScanOptions = {}): Scan
 }
 
 const LESS = 60;
-const SLASH = 47;
 
 /**
  * Index of the "<" that starts the tag the parser just read. `guess` is right unless odd

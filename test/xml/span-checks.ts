@@ -29,14 +29,17 @@ export function assertSpanIsElement(
   const source = textAt(bytes, span.start, span.end, encoding);
   const where = `${span.path} [${span.start}, ${span.end})`;
   assert.ok(
-    new RegExp(`^<${escape(span.name)}[\\s/>]`).test(source),
+    new RegExp(`^<${escapeRegExp(span.name)}[\\s/>]`).test(source),
     `${where} starts with <${span.name}: ${source.slice(0, 40)}`,
   );
   if (span.contentStart === span.end) {
     assert.ok(source.endsWith("/>"), `${where} self-closing`);
     assert.is(span.contentEnd, span.end);
   } else {
-    assert.ok(new RegExp(`</${escape(span.name)}\\s*>$`).test(source), `${where} ends with </${span.name}>`);
+    assert.ok(
+      new RegExp(`</${escapeRegExp(span.name)}\\s*>$`).test(source),
+      `${where} ends with </${span.name}>`,
+    );
     assert.ok(
       textAt(bytes, span.start, span.contentStart, encoding).endsWith(">"),
       `${where} start tag ends with >`,
@@ -52,6 +55,6 @@ export function assertSpanIsElement(
   }
 }
 
-function escape(name: string): string {
+function escapeRegExp(name: string): string {
   return name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
