@@ -29,16 +29,23 @@ Deno.test("scanXml reports byte offsets and refuses malformed XML with line:colu
 
 Deno.test("age sealing round-trips with the derived identity", async () => {
   const keys = await deriveIdentity({ activationKey: "deno-activation-key-0123456789", cluster: "deno" });
-  const sealed = await sealBundle({ version: 1, secrets: { m: btoa("secret") } }, [keys.recipient]);
+  const sealed = await sealBundle({ version: 1, secrets: { "confvault-secret:v1:0123456789abcdef01234567": btoa("secret") } }, [keys.recipient]);
   const opened = await unsealBundle(sealed, [keys.identity]);
-  assert.equal(opened.secrets.m, btoa("secret"));
+  assert.equal(opened.secrets["confvault-secret:v1:0123456789abcdef01234567"], btoa("secret"));
 });
 
 Deno.test("apply and restore on a real home give the applied bytes back", async () => {
   const base = await fsp.mkdtemp(path.join(os.tmpdir(), "confvault-deno-"));
   try {
     const dir = path.join(base, "home");
-    await initHome({ dir, liveRoot: path.join(base, "live"), profile: "generic", node: "deno", cluster: "deno", keyFromEnv: true });
+    await initHome({
+      dir,
+      liveRoot: path.join(base, "live"),
+      profile: "generic",
+      node: "deno",
+      cluster: "deno",
+      keyFromEnv: true,
+    });
     const ctx = await openHome({ dir, env: { CONFVAULT_ACTIVATION_KEY: "deno-activation-key-0123456789" } });
     const one = enc(`<cfg>\r\n  <a>1</a>\r\n</cfg>`);
     const two = enc(`<cfg>\r\n  <a>2</a>\r\n</cfg>`);
