@@ -51,7 +51,13 @@ export async function applyConfig({
   try {
     const parent = await ctx.engine.branchTip("main");
     const pair = cert !== undefined || key !== undefined ? { cert, key } : await currentCertKey(ctx, parent);
-    const prepared = await prepareSnapshot(ctx, { config, cert: pair.cert, key: pair.key, source, sourceCommit });
+    const prepared = await prepareSnapshot(ctx, {
+      config,
+      cert: pair.cert,
+      key: pair.key,
+      source,
+      sourceCommit,
+    });
     if (prepared.unchanged && prepared.parent && tag === undefined) {
       return {
         commit: prepared.parent,
@@ -59,16 +65,30 @@ export async function applyConfig({
         changed: false,
         dryRun,
         liveWritten: false,
-        warnings: [...prepared.warnings, "the config is identical to the current restore point: nothing to commit"],
+        warnings: [
+          ...prepared.warnings,
+          "the config is identical to the current restore point: nothing to commit",
+        ],
       };
     }
     if (dryRun) {
-      return { commit: "", tag: "", changed: true, dryRun: true, liveWritten: false, warnings: prepared.warnings };
+      return {
+        commit: "",
+        tag: "",
+        changed: true,
+        dryRun: true,
+        liveWritten: false,
+        warnings: prepared.warnings,
+      };
     }
     const facts = { source, reason: why, actor, previousCommit: prepared.parent };
     const pre = await runChangeHook(ctx, "pre-apply", facts);
     if (!pre.ok) {
-      throw new ConfvaultError("HOOK_FAILED", `${describeHookFailure(pre)}; nothing was applied`, "the pre-apply hook refused this change; read its output in the log");
+      throw new ConfvaultError(
+        "HOOK_FAILED",
+        `${describeHookFailure(pre)}; nothing was applied`,
+        "the pre-apply hook refused this change; read its output in the log",
+      );
     }
     const { commit, tag: made } = await commitSnapshot(ctx, {
       prepared,
@@ -78,7 +98,14 @@ export async function applyConfig({
       tag,
       trailers: sourceCommit ? { "Confvault-Source-Commit": sourceCommit, ...trailers } : trailers,
     });
-    const result: ApplyResult = { commit, tag: made, changed: true, dryRun: false, liveWritten: false, warnings: prepared.warnings };
+    const result: ApplyResult = {
+      commit,
+      tag: made,
+      changed: true,
+      dryRun: false,
+      liveWritten: false,
+      warnings: prepared.warnings,
+    };
     if (noLive || source === "capture") return result;
     await writeLive(ctx, { config: prepared.applied, cert: pair.cert, key: pair.key });
     result.liveWritten = true;
@@ -88,7 +115,12 @@ export async function applyConfig({
     const health = await runChangeHook(ctx, "health", done);
     if (!health.ok) {
       if (!prepared.parent) {
-        throw new ConfvaultError("HEALTH_FAILED", `${describeHookFailure(health)}; there is no earlier restore point to roll back to`, "fix the appliance by hand, then apply again", { commit, tag: made });
+        throw new ConfvaultError(
+          "HEALTH_FAILED",
+          `${describeHookFailure(health)}; there is no earlier restore point to roll back to`,
+          "fix the appliance by hand, then apply again",
+          { commit, tag: made },
+        );
       }
       const back = await restoreTo(ctx, {
         ref: prepared.parent,

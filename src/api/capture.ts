@@ -30,14 +30,23 @@ export async function capture({ ctx, reason, actor }: CaptureOptions): Promise<A
     try {
       live = new Uint8Array(await fsp.readFile(livePath));
     } catch {
-      throw new ConfvaultError("NOT_FOUND", `the live config ${livePath} does not exist`, "check the home's profile and --live-root");
+      throw new ConfvaultError(
+        "NOT_FOUND",
+        `the live config ${livePath} does not exist`,
+        "check the home's profile and --live-root",
+      );
     }
     const parent = await ctx.engine.branchTip("main");
     const pair = await currentCertKey(ctx, null);
     if (parent) {
       const snap = await openSnapshot(ctx, parent);
-      const sameConfig = sameBytes(stripVolatile(live, ctx.profile.volatilePaths), stripVolatile(snap.config, ctx.profile.volatilePaths));
-      const samePair = (pair.cert === undefined || pair.cert === snap.bundle.cert) && (pair.key === undefined || pair.key === snap.bundle.key);
+      const sameConfig = sameBytes(
+        stripVolatile(live, ctx.profile.volatilePaths),
+        stripVolatile(snap.config, ctx.profile.volatilePaths),
+      );
+      const samePair =
+        (pair.cert === undefined || pair.cert === snap.bundle.cert) &&
+        (pair.key === undefined || pair.key === snap.bundle.key);
       if (sameConfig && samePair) {
         return {
           commit: parent,

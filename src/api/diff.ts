@@ -20,7 +20,13 @@ export interface DiffOptions {
  * Section-aware policy diff between two restore points, computed on the committed bytes, so
  * secrets show as "secret changed" and no key is needed.
  */
-export async function diff({ ctx, from, to = "main", unified = false, showVolatile = false }: DiffOptions): Promise<DiffResult> {
+export async function diff({
+  ctx,
+  from,
+  to = "main",
+  unified = false,
+  showVolatile = false,
+}: DiffOptions): Promise<DiffResult> {
   try {
     const [a, b] = await Promise.all([readSnapshot(ctx, from), readSnapshot(ctx, to)]);
     const entries = semanticDiff(a.committedConfig, b.committedConfig, {
@@ -33,11 +39,19 @@ export async function diff({ ctx, from, to = "main", unified = false, showVolati
     if (a.manifest.certificate?.fingerprint256 !== b.manifest.certificate?.fingerprint256) {
       const line = `* certificate: ${a.manifest.certificate?.subject ?? "none"} → ${b.manifest.certificate?.subject ?? "none"} (fingerprint changed)`;
       result.text = result.text ? `${result.text}\n${line}` : line;
-      result.entries.push({ kind: "certificate-changed", path: "certificate", old: a.manifest.certificate?.fingerprint256, new: b.manifest.certificate?.fingerprint256 });
+      result.entries.push({
+        kind: "certificate-changed",
+        path: "certificate",
+        old: a.manifest.certificate?.fingerprint256,
+        new: b.manifest.certificate?.fingerprint256,
+      });
     }
     if (unified) {
       const dec = new TextDecoder(a.manifest.config.encoding === "utf-8" ? "utf-8" : "latin1");
-      result.unified = unifiedDiff(dec.decode(a.committedConfig), dec.decode(b.committedConfig), { fromLabel: `${from}:config.xml`, toLabel: `${to}:config.xml` });
+      result.unified = unifiedDiff(dec.decode(a.committedConfig), dec.decode(b.committedConfig), {
+        fromLabel: `${from}:config.xml`,
+        toLabel: `${to}:config.xml`,
+      });
     }
     return result;
   } catch (err) {

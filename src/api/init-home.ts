@@ -1,4 +1,4 @@
-import { promises as fsp } from "node:fs";
+import fs, { promises as fsp } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ConfvaultError, inOperation } from "../errors/confvault-error.ts";
@@ -11,7 +11,6 @@ import { createGitCli } from "../repo/git-cli.ts";
 import { createToken } from "../server/tokens.ts";
 import { defaultSettings } from "../settings/load-settings.ts";
 import type { Settings } from "../settings/schema.ts";
-import fs from "node:fs";
 
 export interface InitOptions {
   dir: string;
@@ -42,16 +41,30 @@ export async function initHome(options: InitOptions): Promise<InitResult> {
     const dir = path.resolve(options.dir);
     const layout = homeLayout(dir);
     if (await fsp.stat(layout.settings).catch(() => undefined)) {
-      throw new ConfvaultError("HOME_EXISTS", `a confvault home already exists at ${dir}`, "use it as it is, or pick another --home");
+      throw new ConfvaultError(
+        "HOME_EXISTS",
+        `a confvault home already exists at ${dir}`,
+        "use it as it is, or pick another --home",
+      );
     }
     const role = options.role ?? "standalone";
     if (role === "slave" && !options.master) {
-      throw new ConfvaultError("BAD_USAGE", "a slave needs its master's URL", "pass --master http://master:8740");
+      throw new ConfvaultError(
+        "BAD_USAGE",
+        "a slave needs its master's URL",
+        "pass --master http://master:8740",
+      );
     }
     const settings = defaultSettings({
       profile: options.profile ?? "safesquid",
       role,
-      node: options.node ?? (os.hostname().replace(/[^A-Za-z0-9._-]/g, "-").replace(/^[^A-Za-z0-9]+/, "") || "node1"),
+      node:
+        options.node ??
+        (os
+          .hostname()
+          .replace(/[^A-Za-z0-9._-]/g, "-")
+          .replace(/^[^A-Za-z0-9]+/, "") ||
+          "node1"),
       cluster: options.cluster ?? "default",
       liveRoot: path.resolve(options.liveRoot ?? "/"),
       master: options.master,
@@ -61,10 +74,16 @@ export async function initHome(options: InitOptions): Promise<InitResult> {
     await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
     await fsp.mkdir(layout.state, { recursive: true, mode: 0o700 });
     await fsp.mkdir(layout.hooks, { recursive: true });
-    await createRepoEngine({ gitdir: layout.gitdir, fs, git: createGitCli({ gitdir: layout.gitdir }) }).init();
+    await createRepoEngine({
+      gitdir: layout.gitdir,
+      fs,
+      git: createGitCli({ gitdir: layout.gitdir }),
+    }).init();
     let generatedKeyFile: string | undefined;
     if (!options.keyFile && !options.keyFromEnv) {
-      await writeFileAtomic(layout.activationKey, new TextEncoder().encode(`${generateActivationKey()}\n`), { mode: 0o600 });
+      await writeFileAtomic(layout.activationKey, new TextEncoder().encode(`${generateActivationKey()}\n`), {
+        mode: 0o600,
+      });
       generatedKeyFile = layout.activationKey;
     }
     const tokens: InitResult["tokens"] = [];
@@ -79,7 +98,11 @@ export async function initHome(options: InitOptions): Promise<InitResult> {
     }
     await writeTokenRecords(layout.tokens, records);
     // settings.json last: its presence marks a complete home.
-    await writeFileAtomic(layout.settings, new TextEncoder().encode(`${JSON.stringify(settings, null, 2)}\n`), { mode: 0o644 });
+    await writeFileAtomic(
+      layout.settings,
+      new TextEncoder().encode(`${JSON.stringify(settings, null, 2)}\n`),
+      { mode: 0o644 },
+    );
     return { home: dir, settings, generatedKeyFile, tokens };
   } catch (err) {
     throw inOperation("init", err);

@@ -4,7 +4,13 @@ import type { HomeContext } from "../home/context.ts";
 import type { RestorePoint } from "./types.ts";
 
 /** Restore points, newest first: tag, time, actor, reason, source, commit. */
-export async function listRestorePoints({ ctx, limit }: { ctx: HomeContext; limit?: number }): Promise<RestorePoint[]> {
+export async function listRestorePoints({
+  ctx,
+  limit,
+}: {
+  ctx: HomeContext;
+  limit?: number;
+}): Promise<RestorePoint[]> {
   try {
     const tags = await ctx.engine.listTags("rp/");
     return tags.slice(0, limit ?? tags.length).map((t) => {

@@ -1,3 +1,4 @@
+import { ConfvaultError } from "../errors/confvault-error.ts";
 import type { HomeContext } from "../home/context.ts";
 import { applyConfig } from "./apply.ts";
 import { diff } from "./diff.ts";
@@ -12,8 +13,15 @@ const dec = new TextDecoder();
 /** The public operations bound to one home, as the HTTP layer uses them. */
 export function bindOperations(ctx: HomeContext): Operations {
   return {
-    apply: (o) =>
-      applyConfig({
+    apply: async (o) => {
+      if (ctx.settings.role === "slave") {
+        throw new ConfvaultError(
+          "NOT_MASTER",
+          `node ${ctx.settings.node} is a slave: it takes its config from its master`,
+          `apply on the master (${ctx.settings.master ?? "see settings.master"}); local restores stay allowed here`,
+        );
+      }
+      return await applyConfig({
         ctx,
         config: o.config,
         cert: o.cert ? dec.decode(o.cert) : undefined,
@@ -22,7 +30,8 @@ export function bindOperations(ctx: HomeContext): Operations {
         actor: o.actor,
         tag: o.tag,
         dryRun: o.dryRun,
-      }),
+      });
+    },
     listRestorePoints: (o) => listRestorePoints({ ctx, limit: o?.limit }),
     showFile: (o) => showFile({ ctx, ref: o.ref, file: o.file }),
     diff: (o) => diff({ ctx, from: o.from, to: o.to, unified: o.unified, showVolatile: o.showVolatile }),

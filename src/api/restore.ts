@@ -18,7 +18,16 @@ export interface RestoreOptions {
 }
 
 /** Puts a restore point back live as a new commit on top of main; history is never rewritten. */
-export async function restore({ ctx, ref, reason, actor, dryRun = false, keepLocal = false, noLive = false, force = false }: RestoreOptions): Promise<RestoreResult> {
+export async function restore({
+  ctx,
+  ref,
+  reason,
+  actor,
+  dryRun = false,
+  keepLocal = false,
+  noLive = false,
+  force = false,
+}: RestoreOptions): Promise<RestoreResult> {
   const why = requireReason(reason, "restore");
   const lock = dryRun ? undefined : await acquireHomeLock(ctx.layout.dir, { operation: "restore" });
   try {

@@ -15,15 +15,30 @@ export interface RollbackOptions {
 }
 
 /** Restores the state of main `steps` changes ago (first-parent history). */
-export async function rollback({ ctx, steps = 1, reason, actor, dryRun = false }: RollbackOptions): Promise<RestoreResult> {
+export async function rollback({
+  ctx,
+  steps = 1,
+  reason,
+  actor,
+  dryRun = false,
+}: RollbackOptions): Promise<RestoreResult> {
   const why = requireReason(reason, "rollback");
-  if (!Number.isInteger(steps) || steps < 1) throw new ConfvaultError("BAD_USAGE", `--steps must be a positive whole number, got ${steps}`, "for example --steps 2");
+  if (!Number.isInteger(steps) || steps < 1)
+    throw new ConfvaultError(
+      "BAD_USAGE",
+      `--steps must be a positive whole number, got ${steps}`,
+      "for example --steps 2",
+    );
   const lock = dryRun ? undefined : await acquireHomeLock(ctx.layout.dir, { operation: "rollback" });
   try {
     const history = await ctx.engine.log({ ref: "main", depth: steps + 1 });
     const target = history[steps];
     if (!target) {
-      throw new ConfvaultError("NOT_FOUND", `there are only ${history.length} restore points on main; cannot go back ${steps}`, "use `confvault log` to pick one, then `confvault restore REF`");
+      throw new ConfvaultError(
+        "NOT_FOUND",
+        `there are only ${history.length} restore points on main; cannot go back ${steps}`,
+        "use `confvault log` to pick one, then `confvault restore REF`",
+      );
     }
     return await restoreTo(ctx, { ref: target.oid, reason: why, actor, dryRun });
   } catch (err) {

@@ -1,5 +1,5 @@
-import { openSnapshot, readSnapshot } from "../core/read-snapshot.ts";
 import { CONFIG_FILE, MANIFEST_FILE, SEALED_FILE } from "../core/prepare-snapshot.ts";
+import { openSnapshot, readSnapshot } from "../core/read-snapshot.ts";
 import { ConfvaultError, inOperation } from "../errors/confvault-error.ts";
 import type { HomeContext } from "../home/context.ts";
 
@@ -9,7 +9,15 @@ export const SHOWABLE = [CONFIG_FILE, MANIFEST_FILE, SEALED_FILE, "committed/con
  * A file as it was at a restore point. `config.xml` gives the appliance's bytes (secrets put
  * back, needs the activation key); `committed/config.xml` the committed bytes with markers.
  */
-export async function showFile({ ctx, ref, file = CONFIG_FILE }: { ctx: HomeContext; ref: string; file?: string }): Promise<Uint8Array> {
+export async function showFile({
+  ctx,
+  ref,
+  file = CONFIG_FILE,
+}: {
+  ctx: HomeContext;
+  ref: string;
+  file?: string;
+}): Promise<Uint8Array> {
   try {
     if (file === CONFIG_FILE) return (await openSnapshot(ctx, ref)).config;
     if (file === "committed/config.xml") return (await readSnapshot(ctx, ref)).committedConfig;

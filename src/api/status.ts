@@ -1,4 +1,5 @@
 import { promises as fsp } from "node:fs";
+import path from "node:path";
 import { sha256Hex } from "../core/manifest.ts";
 import { readSnapshot } from "../core/read-snapshot.ts";
 import { inOperation } from "../errors/confvault-error.ts";
@@ -6,8 +7,11 @@ import type { HomeContext } from "../home/context.ts";
 
 async function folderSize(dir: string): Promise<number> {
   let total = 0;
-  for (const entry of await fsp.readdir(dir, { withFileTypes: true, recursive: true }).catch(() => [])) {
-    if (entry.isFile()) total += (await fsp.stat(`${entry.parentPath}/${entry.name}`).catch(() => ({ size: 0 }))).size;
+  const entries = await fsp.readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) total += await folderSize(full);
+    else if (entry.isFile()) total += (await fsp.stat(full).catch(() => ({ size: 0 }))).size;
   }
   return total;
 }
@@ -27,18 +31,34 @@ export async function status({ ctx }: { ctx: HomeContext }): Promise<Record<stri
       liveConfig: ctx.live("config"),
       head: tip,
       restorePoints: tags.length,
-      latest: tags[0] ? { tag: tags[0].name, commit: tags[0].commit, time: new Date(tags[0].tagger.timestamp * 1000).toISOString() } : null,
+      latest: tags[0]
+        ? {
+            tag: tags[0].name,
+            commit: tags[0].commit,
+            time: new Date(tags[0].tagger.timestamp * 1000).toISOString(),
+          }
+        : null,
       repositoryBytes: await folderSize(ctx.layout.gitdir),
     };
     if (tip) {
       const snap = await readSnapshot(ctx, tip);
       out.sequence = snap.manifest.sequence;
       const live = await fsp.readFile(ctx.live("config")!).catch(() => undefined);
-      out.drift = live === undefined ? "live config missing" : (await sha256Hex(new Uint8Array(live))) === snap.manifest.config.sha256 ? "none" : "live config changed outside confvault";
+      out.drift =
+        live === undefined
+          ? "live config missing"
+          : (await sha256Hex(new Uint8Array(live))) === snap.manifest.config.sha256
+            ? "none"
+            : "live config changed outside confvault";
       const cert = snap.manifest.certificate;
       if (cert) {
         const days = (Date.parse(cert.notAfter) - ctx.now().getTime()) / 86_400_000;
-        out.certificate = { subject: cert.subject, notAfter: cert.notAfter, expiresInDays: Math.floor(days), warning: days < 30 };
+        out.certificate = {
+          subject: cert.subject,
+          notAfter: cert.notAfter,
+          expiresInDays: Math.floor(days),
+          warning: days < 30,
+        };
       } else out.certificate = null;
     }
     return out;

@@ -54,7 +54,12 @@ export interface Operations {
   }): Promise<ApplyResult>;
   listRestorePoints(options?: { limit?: number }): Promise<RestorePoint[]>;
   showFile(options: { ref: string; file: string }): Promise<Uint8Array>;
-  diff(options: { from: string; to?: string; unified?: boolean; showVolatile?: boolean }): Promise<DiffResult>;
+  diff(options: {
+    from: string;
+    to?: string;
+    unified?: boolean;
+    showVolatile?: boolean;
+  }): Promise<DiffResult>;
   restore(options: { ref: string; reason: string; actor: string; dryRun?: boolean }): Promise<RestoreResult>;
   status(): Promise<Record<string, unknown>>;
   /** Readiness: the home is usable (repository readable, settings valid). */

@@ -53,10 +53,18 @@ async function checkPoint(ctx: HomeContext, ref: string, drill: boolean): Promis
         await writeFileAtomic(target, snap.config);
         const back = new Uint8Array(await fsp.readFile(target));
         if ((await sha256Hex(back)) !== snap.manifest.config.sha256) {
-          throw new ConfvaultError("VERIFY_FAILED", "the drill's written config.xml differs from the manifest", "check the disk");
+          throw new ConfvaultError(
+            "VERIFY_FAILED",
+            "the drill's written config.xml differs from the manifest",
+            "check the disk",
+          );
         }
-        if (snap.bundle.cert !== undefined) await writeFileAtomic(path.join(scratch, "root.cer"), new TextEncoder().encode(snap.bundle.cert));
-        if (snap.bundle.key !== undefined) await writeFileAtomic(path.join(scratch, "root.key"), new TextEncoder().encode(snap.bundle.key), { mode: 0o600 });
+        if (snap.bundle.cert !== undefined)
+          await writeFileAtomic(path.join(scratch, "root.cer"), new TextEncoder().encode(snap.bundle.cert));
+        if (snap.bundle.key !== undefined)
+          await writeFileAtomic(path.join(scratch, "root.key"), new TextEncoder().encode(snap.bundle.key), {
+            mode: 0o600,
+          });
         checks.push("drill: restored into a scratch folder");
       } finally {
         await fsp.rm(scratch, { recursive: true, force: true });

@@ -6,14 +6,17 @@ import { registerCapture } from "./commands/capture.ts";
 import { registerDemo } from "./commands/demo.ts";
 import { registerDiff } from "./commands/diff.ts";
 import { registerInit } from "./commands/init.ts";
+import { registerCluster } from "./commands/cluster.ts";
+import { registerKeys } from "./commands/keys.ts";
 import { registerLog } from "./commands/log.ts";
 import { registerMaintenance } from "./commands/maintenance.ts";
 import { registerRestore } from "./commands/restore.ts";
 import { registerServe } from "./commands/serve.ts";
 import { registerShow } from "./commands/show.ts";
 import { registerStatus } from "./commands/status.ts";
+import { registerSync } from "./commands/sync.ts";
 import { registerVerify } from "./commands/verify.ts";
-import { type CliRuntime, createRuntime } from "./runtime.ts";
+import type { CliRuntime } from "./runtime.ts";
 import { packageVersion } from "./start-server.ts";
 
 export function buildProgram(rt: CliRuntime): Command {
@@ -26,8 +29,27 @@ export function buildProgram(rt: CliRuntime): Command {
     .option("--actor <name>", "who makes the change (env CONFVAULT_ACTOR, default: the OS user)")
     .showHelpAfterError()
     .exitOverride()
-    .configureOutput({ writeOut: (s) => rt.out(s.replace(/\n$/, "")), writeErr: (s) => rt.err(s.replace(/\n$/, "")) });
-  for (const register of [registerInit, registerApply, registerCapture, registerLog, registerShow, registerDiff, registerRestore, registerVerify, registerMaintenance, registerStatus, registerServe, registerDemo]) {
+    .configureOutput({
+      writeOut: (s) => rt.out(s.replace(/\n$/, "")),
+      writeErr: (s) => rt.err(s.replace(/\n$/, "")),
+    });
+  for (const register of [
+    registerInit,
+    registerApply,
+    registerCapture,
+    registerLog,
+    registerShow,
+    registerDiff,
+    registerRestore,
+    registerVerify,
+    registerMaintenance,
+    registerStatus,
+    registerKeys,
+    registerCluster,
+    registerSync,
+    registerServe,
+    registerDemo,
+  ]) {
     register(program, rt);
   }
   for (const sub of program.commands) sub.exitOverride();
@@ -42,11 +64,21 @@ export async function runCli(argv: string[], rt: CliRuntime): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.exitCode === 0) return 0;
-      if (argv.includes("--json")) rt.err(JSON.stringify({ error: { code: "BAD_USAGE", message: err.message, hint: "see --help" } }));
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.exitCode === 0)
+        return 0;
+      if (argv.includes("--json"))
+        rt.err(JSON.stringify({ error: { code: "BAD_USAGE", message: err.message, hint: "see --help" } }));
       return 2;
     }
-    const e = isConfvaultError(err) ? err : new ConfvaultError("INTERNAL", (err as Error)?.message ?? String(err), "this is a bug; please report it with the log", {}, err);
+    const e = isConfvaultError(err)
+      ? err
+      : new ConfvaultError(
+          "INTERNAL",
+          (err as Error)?.message ?? String(err),
+          "this is a bug; please report it with the log",
+          {},
+          err,
+        );
     if (e.data.reported !== true) {
       if (argv.includes("--json")) rt.err(JSON.stringify({ error: e.toJSON() }));
       else rt.err(`error: ${e.message}${e.hint ? `\nhint: ${e.hint}` : ""}`);

@@ -12,7 +12,11 @@ export async function readInputFile(file: string, what: string): Promise<Uint8Ar
     return new Uint8Array(await fsp.readFile(file));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfvaultError("BAD_INPUT", `cannot read ${what} ${file}: ${code ?? (err as Error).message}`, "check the path and the file's permissions");
+    throw new ConfvaultError(
+      "BAD_INPUT",
+      `cannot read ${what} ${file}: ${code ?? (err as Error).message}`,
+      "check the path and the file's permissions",
+    );
   }
 }
 

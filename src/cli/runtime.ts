@@ -28,7 +28,11 @@ export interface CliRuntime {
   print(cmd: Command, json: unknown, human: string): void;
 }
 
-export function createRuntime(env: Record<string, string | undefined>, stdout: NodeJS.WriteStream, stderr: NodeJS.WriteStream): CliRuntime {
+export function createRuntime(
+  env: Record<string, string | undefined>,
+  stdout: NodeJS.WriteStream,
+  stderr: NodeJS.WriteStream,
+): CliRuntime {
   const globals = (cmd: Command) => cmd.optsWithGlobals() as GlobalOptions;
   let logger: Logger | undefined;
   const rt: CliRuntime = {
@@ -42,7 +46,11 @@ export function createRuntime(env: Record<string, string | undefined>, stdout: N
     actor: (cmd) => globals(cmd).actor ?? env.CONFVAULT_ACTOR ?? safeUser(),
     logger(level) {
       logger ??= pino(
-        { level: level ?? env.CONFVAULT_LOG_LEVEL ?? "warn", base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
+        {
+          level: level ?? env.CONFVAULT_LOG_LEVEL ?? "warn",
+          base: { pid: process.pid },
+          timestamp: pino.stdTimeFunctions.isoTime,
+        },
         pino.destination({ fd: 2, sync: true }),
       );
       return logger;

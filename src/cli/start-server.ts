@@ -5,27 +5,47 @@ import { readTokenRecords } from "../home/token-file.ts";
 import { createApp } from "../server/create-app.ts";
 import { createMetrics } from "../server/metrics.ts";
 import { type NodeServer, serveNode } from "../server/serve-node.ts";
+import { syncRoutes } from "../server/sync-routes.ts";
 import { createTokenVerifier } from "../server/tokens.ts";
+import { createSync } from "../sync/start-sync.ts";
 
 export function packageVersion(): string {
-  return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+  return (
+    JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
+  ).version;
 }
 
 /** Wires one home into the HTTP app and starts it on Node. Tokens are re-read on every check so new ones work at once. */
-export async function startServer(ctx: HomeContext, options: { host: string; port: number; logger: Logger }): Promise<NodeServer> {
+export async function startServer(
+  ctx: HomeContext,
+  options: { host: string; port: number; logger: Logger },
+): Promise<NodeServer> {
   const metrics = createMetrics();
   const tokens = {
     async verify(token: string) {
       return await createTokenVerifier(await readTokenRecords(ctx.layout.tokens)).verify(token);
     },
   };
-  const app = createApp({
-    ops: bindOperations(ctx),
-    tokens,
-    logger: options.logger as never,
-    metrics,
-    bodyLimit: ctx.settings.server.bodyLimit,
-    version: packageVersion(),
-  });
-  return await serveNode({ app, host: options.host, port: options.port, logger: options.logger as never });
+  // Cluster sync by role: master fan-out + releases, or slave webhook + poller (src/sync/).
+  const sync = await createSync({ ctx, metrics });
+  const app = createApp(
+    {
+      ops: bindOperations(ctx),
+      tokens,
+      logger: options.logger as never,
+      metrics,
+      bodyLimit: ctx.settings.server.bodyLimit,
+      version: packageVersion(),
+    },
+    sync ? syncRoutes(sync.api) : {},
+  );
+  const server = await serveNode({ app, host: options.host, port: options.port, logger: options.logger as never });
+  sync?.start();
+  return {
+    url: server.url,
+    async close() {
+      await sync?.stop();
+      await server.close();
+    },
+  };
 }

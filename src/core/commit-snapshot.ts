@@ -65,13 +65,14 @@ export async function commitSnapshot(
     trailers: { "Confvault-Sequence": String(prepared.manifest.sequence), ...input.trailers },
   });
   const who = person(ctx, input.actor);
+  // One transaction: objects, then the branch and the annotated tag move together.
   const commit = await ctx.engine.commitFiles({
     branch: "main",
     files: { ...prepared.files, [MANIFEST_FILE]: encodeManifest(prepared.manifest) },
     message,
     author: who,
     expectedParent: prepared.parent,
+    tag: { name: tag, message, tagger: who },
   });
-  await ctx.engine.createTag({ name: tag, commit, message, tagger: who });
   return { commit, tag };
 }

@@ -1,6 +1,8 @@
 import { promises as fsp } from "node:fs";
 import type { HomeContext } from "../home/context.ts";
-import { openSnapshot } from "./read-snapshot.ts";
+import { decodeManifest } from "./manifest.ts";
+import { MANIFEST_FILE, SEALED_FILE } from "./prepare-snapshot.ts";
+import { openBundle } from "./read-snapshot.ts";
 
 async function readText(file: string | undefined): Promise<string | undefined> {
   if (!file) return undefined;
@@ -23,10 +25,10 @@ export async function currentCertKey(
   const [cert, key] = await Promise.all([readText(ctx.live("cert")), readText(ctx.live("key"))]);
   if (cert !== undefined && key !== undefined) return { cert, key };
   if (!parent) return {};
-  const snap = await openSnapshot(ctx, parent);
-  return snap.bundle.cert !== undefined && snap.bundle.key !== undefined
-    ? { cert: snap.bundle.cert, key: snap.bundle.key }
-    : {};
+  const manifest = decodeManifest(await ctx.engine.readFile(parent, MANIFEST_FILE), parent);
+  if (!manifest.certificate) return {};
+  const bundle = await openBundle(ctx, await ctx.engine.readFile(parent, SEALED_FILE));
+  return bundle.cert !== undefined && bundle.key !== undefined ? { cert: bundle.cert, key: bundle.key } : {};
 }
 
 /** The restore point tag that points at a commit, if any (newest first). */

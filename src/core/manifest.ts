@@ -1,6 +1,6 @@
 import { ConfvaultError } from "../errors/confvault-error.ts";
 
-export type Source = "apply" | "capture" | "restore" | "sync" | "merge";
+export type Source = "apply" | "capture" | "restore" | "sync" | "merge" | "rotate";
 
 /** manifest.json, repository format v1: public facts only, never a secret. */
 export interface Manifest {

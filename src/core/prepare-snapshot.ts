@@ -14,6 +14,7 @@ import { decodeManifest, type Manifest, type Source, sha256Hex } from "./manifes
 export const CONFIG_FILE = "config.xml";
 export const SEALED_FILE = "secrets.sealed.age";
 export const MANIFEST_FILE = "manifest.json";
+export const KEYRING_FILE = "keyring.sealed.age";
 
 export interface SnapshotInput {
   /** The config.xml the appliance gets, secrets in place. */
@@ -25,6 +26,8 @@ export interface SnapshotInput {
   restoredFrom?: string;
   /** A sealed bundle known to hold exactly this content (restore of an older point). */
   reuseSealed?: { digest: string; bytes: Uint8Array };
+  /** A new keyring (key rotation); otherwise the parent's keyring is carried forward. */
+  keyring?: Uint8Array;
   /** Values for markers already present in the config (e.g. from a release's bundle). */
   knownSecrets?: Record<string, string>;
 }
@@ -128,6 +131,10 @@ export async function prepareSnapshot(ctx: HomeContext, input: SnapshotInput): P
   }
 
   const files: Record<string, Uint8Array> = { [CONFIG_FILE]: lifted.bytes, [SEALED_FILE]: sealed };
+  const keyring =
+    input.keyring ??
+    (parent && parentManifest?.files[KEYRING_FILE] ? await engine.readFile(parent, KEYRING_FILE) : undefined);
+  if (keyring) files[KEYRING_FILE] = keyring;
   const secretValues = Object.values(secrets).map((b64) =>
     Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)),
   );

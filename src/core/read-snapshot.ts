@@ -1,10 +1,11 @@
-import { ConfvaultError } from "../errors/confvault-error.ts";
+import { ConfvaultError, isConfvaultError } from "../errors/confvault-error.ts";
 import type { HomeContext } from "../home/context.ts";
+import { openKeyring } from "../seal/keyring.ts";
 import { restoreSecrets } from "../seal/lift-secrets.ts";
 import type { SecretBundle } from "../seal/secret-bundle.ts";
 import { unsealBundle } from "../seal/unseal-bundle.ts";
 import { decodeManifest, type Manifest, sha256Hex } from "./manifest.ts";
-import { CONFIG_FILE, MANIFEST_FILE, SEALED_FILE } from "./prepare-snapshot.ts";
+import { CONFIG_FILE, KEYRING_FILE, MANIFEST_FILE, SEALED_FILE } from "./prepare-snapshot.ts";
 
 export interface Snapshot {
   commit: string;
@@ -52,6 +53,32 @@ export async function readSnapshot(
   return { commit, manifest, committedConfig, sealed };
 }
 
+async function keyringIdentities(ctx: HomeContext, identity: string): Promise<string[]> {
+  const tip = await ctx.engine.branchTip("main");
+  if (!tip) return [];
+  let bytes: Uint8Array;
+  try {
+    bytes = await ctx.engine.readFile(tip, KEYRING_FILE);
+  } catch {
+    return [];
+  }
+  return (await openKeyring(bytes, [identity])).identities;
+}
+
+/** Opens a sealed bundle with this home's identity, or an earlier one from the keyring. */
+export async function openBundle(ctx: HomeContext, sealed: Uint8Array): Promise<SecretBundle> {
+  const keys = await ctx.keys();
+  try {
+    return await unsealBundle(sealed, [keys.identity]);
+  } catch (err) {
+    if (!isConfvaultError(err, "WRONG_KEY")) throw err;
+    // Sealed before a key rotation: the keyring at the tip of main holds the earlier identities.
+    const earlier = await keyringIdentities(ctx, keys.identity);
+    if (earlier.length === 0) throw err;
+    return await unsealBundle(sealed, earlier);
+  }
+}
+
 /** Reads, unseals and reassembles a restore point; verifies the result against the manifest. */
 export async function openSnapshot(
   ctx: HomeContext,
@@ -59,8 +86,7 @@ export async function openSnapshot(
   options: { force?: boolean } = {},
 ): Promise<OpenedSnapshot> {
   const snap = await readSnapshot(ctx, ref, options);
-  const keys = await ctx.keys();
-  const bundle = await unsealBundle(snap.sealed, [keys.identity]);
+  const bundle = await openBundle(ctx, snap.sealed);
   const config = restoreSecrets(snap.committedConfig, bundle.secrets);
   if (!options.force) {
     const actual = await sha256Hex(config);

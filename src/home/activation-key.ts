@@ -20,7 +20,11 @@ async function readKeyFile(file: string, origin: "key-file" | "home"): Promise<A
   try {
     st = await fsp.stat(file);
   } catch {
-    throw new ConfvaultError("KEY_MISSING", `activation key file ${file} does not exist`, "pass --key-file FILE or set CONFVAULT_ACTIVATION_KEY");
+    throw new ConfvaultError(
+      "KEY_MISSING",
+      `activation key file ${file} does not exist`,
+      "pass --key-file FILE or set CONFVAULT_ACTIVATION_KEY",
+    );
   }
   if ((st.mode & 0o077) !== 0) {
     throw new ConfvaultError(
@@ -31,7 +35,11 @@ async function readKeyFile(file: string, origin: "key-file" | "home"): Promise<A
   }
   const value = (await fsp.readFile(file, "utf8")).trim();
   if (value.length < 16) {
-    throw new ConfvaultError("KEY_MISSING", `activation key in ${file} is too short (${value.length} characters)`, "an activation key has at least 16 characters");
+    throw new ConfvaultError(
+      "KEY_MISSING",
+      `activation key in ${file} is too short (${value.length} characters)`,
+      "an activation key has at least 16 characters",
+    );
   }
   return { value, origin };
 }
@@ -41,7 +49,11 @@ export async function loadActivationKey(source: ActivationKeySource): Promise<Ac
   if (source.envValue !== undefined && source.envValue.trim() !== "") {
     const value = source.envValue.trim();
     if (value.length < 16) {
-      throw new ConfvaultError("KEY_MISSING", "CONFVAULT_ACTIVATION_KEY is too short", "an activation key has at least 16 characters");
+      throw new ConfvaultError(
+        "KEY_MISSING",
+        "CONFVAULT_ACTIVATION_KEY is too short",
+        "an activation key has at least 16 characters",
+      );
     }
     return { value, origin: "env" };
   }

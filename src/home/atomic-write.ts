@@ -7,7 +7,11 @@ import path from "node:path";
  * temp file in the same folder, fsync, rename over the target, fsync the folder.
  * The existing file's mode and owner are kept (a new file gets `mode`, default 0644).
  */
-export async function writeFileAtomic(target: string, bytes: Uint8Array, options: { mode?: number } = {}): Promise<void> {
+export async function writeFileAtomic(
+  target: string,
+  bytes: Uint8Array,
+  options: { mode?: number } = {},
+): Promise<void> {
   const dir = path.dirname(target);
   await fsp.mkdir(dir, { recursive: true });
   let mode = options.mode ?? 0o644;

@@ -20,11 +20,19 @@ function alive(pid: number): boolean {
  * One writer at a time per home, across processes (CLI and server): an exclusive lock file
  * holding the owner's pid. A lock left by a dead process on this host is taken over.
  */
-export async function acquireHomeLock(home: string, options: { waitMs?: number; operation?: string } = {}): Promise<HomeLock> {
+export async function acquireHomeLock(
+  home: string,
+  options: { waitMs?: number; operation?: string } = {},
+): Promise<HomeLock> {
   const lockPath = path.join(home, "state", "write.lock");
   await fsp.mkdir(path.dirname(lockPath), { recursive: true });
   const deadline = Date.now() + (options.waitMs ?? 15_000);
-  const me = JSON.stringify({ pid: process.pid, host: os.hostname(), operation: options.operation ?? "", since: new Date().toISOString() });
+  const me = JSON.stringify({
+    pid: process.pid,
+    host: os.hostname(),
+    operation: options.operation ?? "",
+    since: new Date().toISOString(),
+  });
   let delay = 5;
   for (;;) {
     try {
@@ -50,7 +58,11 @@ export async function acquireHomeLock(home: string, options: { waitMs?: number; 
       const st = await fsp.stat(lockPath).catch(() => undefined);
       if (st && Date.now() - st.mtimeMs > 1000) holder = { pid: -1, host: os.hostname() };
     }
-    if (holder.host === os.hostname() && typeof holder.pid === "number" && (holder.pid === -1 || !alive(holder.pid))) {
+    if (
+      holder.host === os.hostname() &&
+      typeof holder.pid === "number" &&
+      (holder.pid === -1 || !alive(holder.pid))
+    ) {
       // Take over atomically: only one contender's rename succeeds against the same stale file.
       const stale = `${lockPath}.stale-${process.pid}`;
       await fsp.rename(lockPath, stale).catch(() => undefined);

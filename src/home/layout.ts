@@ -12,6 +12,12 @@ export function homeLayout(dir: string) {
     state: path.join(dir, "state"),
     hooks: path.join(dir, "hooks"),
     identityCache: path.join(dir, "state", "identity.json"),
+    /** Off-site remotes (names, URLs, transport; never a token). */
+    remotes: path.join(dir, "remotes.json"),
+    /** Per-remote push tokens, `<name>.token`, mode 0600. */
+    remoteTokens: path.join(dir, "remotes"),
+    /** Last push per remote: time, ok, error. */
+    remoteState: path.join(dir, "state", "remotes.json"),
   };
 }
 

@@ -36,7 +36,11 @@ export async function openHome(options: OpenHomeOptions): Promise<HomeContext> {
   }
   const settings = parseSettings(text, layout.settings);
   const profile = effectiveProfile(settings);
-  const engine = createRepoEngine({ gitdir: layout.gitdir, fs, git: createGitCli({ gitdir: layout.gitdir }) });
+  const engine = createRepoEngine({
+    gitdir: layout.gitdir,
+    fs,
+    git: createGitCli({ gitdir: layout.gitdir }),
+  });
   const env = options.env ?? {};
   let keysPromise: Promise<SealKeys> | undefined;
   const keys = () => {
@@ -48,7 +52,10 @@ export async function openHome(options: OpenHomeOptions): Promise<HomeContext> {
       });
       const derived = await deriveIdentity({ activationKey: key.value, cluster: settings.cluster });
       const escrow = await readRecipients(layout.recipients);
-      return { ...derived, recipients: [derived.recipient, ...escrow.filter((r) => r !== derived.recipient)] };
+      return {
+        ...derived,
+        recipients: [derived.recipient, ...escrow.filter((r) => r !== derived.recipient)],
+      };
     })();
     keysPromise.catch(() => {
       keysPromise = undefined;

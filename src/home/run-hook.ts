@@ -30,7 +30,15 @@ export async function runHook(options: {
   try {
     await fsp.access(file, constants.X_OK);
   } catch {
-    return { event: options.event, ran: false, ok: true, exitCode: null, timedOut: false, durationMs: 0, output: "" };
+    return {
+      event: options.event,
+      ran: false,
+      ok: true,
+      exitCode: null,
+      timedOut: false,
+      durationMs: 0,
+      output: "",
+    };
   }
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
@@ -40,7 +48,12 @@ export async function runHook(options: {
   };
   for (const [k, v] of Object.entries(options.env)) if (k.startsWith("CONFVAULT_")) env[k] = v;
   return await new Promise<HookResult>((resolve) => {
-    const child = spawn(file, [], { cwd: options.home, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child = spawn(file, [], {
+      cwd: options.home,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
     let output = "";
     const add = (chunk: Buffer) => {
       if (output.length < 65_536) output += chunk.toString("utf8").slice(0, 65_536 - output.length);

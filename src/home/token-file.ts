@@ -14,10 +14,17 @@ export async function readTokenRecords(file: string): Promise<TokenRecord[]> {
     throw err;
   }
   const parsed = z.array(tokenRecordSchema).safeParse(JSON.parse(text));
-  if (!parsed.success) throw new ConfvaultError("SETTINGS_INVALID", `${file} is not a valid token list`, "remove it and create tokens again with `confvault token add`");
+  if (!parsed.success)
+    throw new ConfvaultError(
+      "SETTINGS_INVALID",
+      `${file} is not a valid token list`,
+      "remove it and create tokens again with `confvault token add`",
+    );
   return parsed.data;
 }
 
 export async function writeTokenRecords(file: string, records: TokenRecord[]): Promise<void> {
-  await writeFileAtomic(file, new TextEncoder().encode(`${JSON.stringify(records, null, 2)}\n`), { mode: 0o600 });
+  await writeFileAtomic(file, new TextEncoder().encode(`${JSON.stringify(records, null, 2)}\n`), {
+    mode: 0o600,
+  });
 }

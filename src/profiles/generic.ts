@@ -6,7 +6,16 @@ export const generic: Profile = {
   live: { config: "/etc/appliance/config.xml" },
   localSections: [],
   // Common secret-bearing element names; settings.secretPaths adds or removes.
-  secretPaths: ["//prv", "//privatekey", "//private-key", "//password", "//passwd", "//secret", "//psk", "//pre-shared-key"],
+  secretPaths: [
+    "//prv",
+    "//privatekey",
+    "//private-key",
+    "//password",
+    "//passwd",
+    "//secret",
+    "//psk",
+    "//pre-shared-key",
+  ],
   volatilePaths: [],
   idAttributes: ["id", "uuid", "name"],
 };

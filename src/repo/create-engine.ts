@@ -80,7 +80,8 @@ export function createRepoEngine({
           { ref, matches: found.ambiguous },
         );
       }
-      if (found) return (await reader.peelToCommit(found.oid)) ?? notFound(`names ${found.oid}, not a commit`);
+      if (found)
+        return (await reader.peelToCommit(found.oid)) ?? notFound(`names ${found.oid}, not a commit`);
     }
     return notFound("is not a branch, tag or commit in this repository");
   }
@@ -106,10 +107,16 @@ export function createRepoEngine({
       if (tag && tagRef && (await refs.read(tagRef)) !== null) throw tagExists(tag.name);
       const tree = writeTrees(writer, files);
       const parents = expectedParent ? [expectedParent] : [];
-      const commit = writer.write("commit", formatCommit({ tree, parents, author, committer: author, message }));
+      const commit = writer.write(
+        "commit",
+        formatCommit({ tree, parents, author, committer: author, message }),
+      );
       const updates: RefUpdate[] = [{ ref, oid: commit, expected: expectedParent, onMismatch: mismatch }];
       if (tag && tagRef) {
-        const oid = writer.write("tag", formatTag({ object: commit, name: tag.name, tagger, message: tag.message }));
+        const oid = writer.write(
+          "tag",
+          formatTag({ object: commit, name: tag.name, tagger, message: tag.message }),
+        );
         updates.push({ ref: tagRef, oid, expected: null, onMismatch: () => tagExists(tag.name) });
       }
       await writer.flush();
@@ -156,9 +163,13 @@ export function createRepoEngine({
   async function listTags(prefix = "rp/"): Promise<TagInfo[]> {
     const found = await refs.list(`refs/tags/${prefix}`);
     const names = [...found.keys()];
-    const tags = await mapLimit(names, 16, (full) => reader.readTag(full.slice("refs/tags/".length), found.get(full)!));
+    const tags = await mapLimit(names, 16, (full) =>
+      reader.readTag(full.slice("refs/tags/".length), found.get(full)!),
+    );
     const out = tags.filter((t): t is TagInfo => t !== null);
-    out.sort((a, b) => b.tagger.timestamp - a.tagger.timestamp || (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
+    out.sort(
+      (a, b) => b.tagger.timestamp - a.tagger.timestamp || (a.name < b.name ? 1 : a.name > b.name ? -1 : 0),
+    );
     return out;
   }
 
@@ -173,7 +184,8 @@ export function createRepoEngine({
     return out;
   }
 
-  const toCommit = (commit: string) => (FULL_OID.test(commit) ? Promise.resolve(commit) : resolveCommit(commit));
+  const toCommit = (commit: string) =>
+    FULL_OID.test(commit) ? Promise.resolve(commit) : resolveCommit(commit);
 
   return {
     gitdir,

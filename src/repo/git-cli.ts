@@ -14,6 +14,8 @@ export interface GitRunOptions {
   allowFailure?: boolean;
   /** Extra environment (e.g. GIT_SSH_COMMAND for a remote). */
   env?: Record<string, string>;
+  /** Called with each chunk of stderr as it arrives (progress of push/fetch with --progress). */
+  onStderr?: (chunk: string) => void;
 }
 
 /** Runs the git CLI against one repository (`git --git-dir=<gitdir> …`). */
@@ -35,7 +37,11 @@ export interface CreateGitCliOptions {
  * our repository is bare. The environment is cleared down to PATH/HOME/LANG so a caller's
  * GIT_DIR, GIT_INDEX_FILE or pager settings can never leak into our repository.
  */
-export function createGitCli({ gitdir, binary = "git", timeoutMs = 10 * 60_000 }: CreateGitCliOptions): GitCli {
+export function createGitCli({
+  gitdir,
+  binary = "git",
+  timeoutMs = 10 * 60_000,
+}: CreateGitCliOptions): GitCli {
   const baseEnv: Record<string, string> = { GIT_CONFIG_NOSYSTEM: "1", GIT_TERMINAL_PROMPT: "0" };
   for (const name of ["PATH", "HOME", "LANG"]) {
     const value = process.env[name];
@@ -75,6 +81,10 @@ export function createGitCli({ gitdir, binary = "git", timeoutMs = 10 * 60_000 }
             resolve({ stdout, stderr, exitCode });
           },
         );
+        if (options.onStderr) {
+          const onStderr = options.onStderr;
+          child.stderr?.on("data", (chunk: Buffer | string) => onStderr(chunk.toString()));
+        }
         if (options.input !== undefined) child.stdin?.end(options.input);
         else child.stdin?.end();
       });

@@ -14,9 +14,14 @@ export interface TreeEntry {
 /** Refuses identities that would corrupt the object header or fail `git fsck --strict`. */
 export function assertPerson(person: Person, role: string): void {
   const bad = (what: string): never => {
-    throw new ConfvaultError("BAD_INPUT", `The ${role} ${what}.`, "Names and emails may not contain <, > or newlines.", {
-      role,
-    });
+    throw new ConfvaultError(
+      "BAD_INPUT",
+      `The ${role} ${what}.`,
+      "Names and emails may not contain <, > or newlines.",
+      {
+        role,
+      },
+    );
   };
   if (!person || typeof person.name !== "string" || typeof person.email !== "string") bad("is missing");
   if (/[<>\n\r\0]/.test(person.name)) bad(`name '${person.name}' contains <, > or a line break`);
@@ -88,7 +93,12 @@ export function formatCommit(args: {
   return encoder.encode(text + withFinalNewline(args.message));
 }
 
-export function formatTag(args: { object: string; name: string; tagger: Person; message: string }): Uint8Array {
+export function formatTag(args: {
+  object: string;
+  name: string;
+  tagger: Person;
+  message: string;
+}): Uint8Array {
   const head = `object ${args.object}\ntype commit\ntag ${args.name}\ntagger ${formatPerson(args.tagger)}\n\n`;
   return encoder.encode(head + withFinalNewline(args.message));
 }

@@ -1,5 +1,5 @@
 import type { GitCli } from "./git-cli.ts";
-import { type RepoFs, fsyncDir, pathExists, randomSuffix, writeFileAtomic } from "./repo-fs.ts";
+import { fsyncDir, pathExists, type RepoFs, randomSuffix, writeFileAtomic } from "./repo-fs.ts";
 
 /**
  * Config of a confvault repository: bare, never auto-gc'd behind our back (maintenance runs it
@@ -38,7 +38,12 @@ export async function initBareRepo(fs: RepoFs, gitdir: string, git: GitCli, dura
   }
   const opts = (name: string) => ({ durable, tempPath: `${gitdir}/${name}.${randomSuffix()}.tmp` });
   await writeFileAtomic(fs, `${gitdir}/config`, CONFIG, opts("config"));
-  await writeFileAtomic(fs, `${gitdir}/description`, "confvault configuration history\n", opts("description"));
+  await writeFileAtomic(
+    fs,
+    `${gitdir}/description`,
+    "confvault configuration history\n",
+    opts("description"),
+  );
   await writeFileAtomic(fs, head, "ref: refs/heads/main\n", opts("HEAD"));
   if (durable) await fsyncDir(fs, gitdir);
 }

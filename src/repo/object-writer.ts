@@ -1,5 +1,5 @@
 import type { ObjectIo } from "./object-io.ts";
-import { type RepoFs, fsyncDir, pathExists, randomSuffix, writeFileAtomic } from "./repo-fs.ts";
+import { fsyncDir, pathExists, type RepoFs, randomSuffix, writeFileAtomic } from "./repo-fs.ts";
 
 export type ObjectType = "blob" | "tree" | "commit" | "tag";
 

@@ -79,7 +79,10 @@ export function validateRestorePointName(name: string): string {
 /** Automatic restore-point name: "rp/<UTC yyyymmddThhmmssZ>-<seq>". */
 export function newRestorePointName(date: Date, seq: number): string {
   if (!Number.isInteger(seq) || seq < 0) {
-    throw new ConfvaultError("BAD_INPUT", `Restore point sequence must be a non-negative integer, got ${seq}.`);
+    throw new ConfvaultError(
+      "BAD_INPUT",
+      `Restore point sequence must be a non-negative integer, got ${seq}.`,
+    );
   }
   const stamp = date
     .toISOString()

@@ -1,5 +1,5 @@
 import { ConfvaultError } from "../errors/confvault-error.ts";
-import { type RepoFs, errorCode, fsyncDir } from "./repo-fs.ts";
+import { errorCode, fsyncDir, type RepoFs } from "./repo-fs.ts";
 
 const OID = /^[0-9a-f]{40}$/;
 

@@ -7,7 +7,9 @@ import type * as NodeFs from "node:fs";
 export type RepoFs = typeof NodeFs;
 
 export function errorCode(err: unknown): string | undefined {
-  return typeof err === "object" && err !== null && "code" in err ? String((err as { code: unknown }).code) : undefined;
+  return typeof err === "object" && err !== null && "code" in err
+    ? String((err as { code: unknown }).code)
+    : undefined;
 }
 
 /** Random suffix for temp files (Web Crypto, available in Node, Deno and browsers). */

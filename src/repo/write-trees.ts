@@ -15,7 +15,11 @@ export function writeTrees(writer: ObjectWriter, files: Record<string, Uint8Arra
   const root: Folder = { files: new Map(), folders: new Map() };
   for (const [path, bytes] of Object.entries(files)) {
     if (!(bytes instanceof Uint8Array)) {
-      throw new ConfvaultError("BAD_INPUT", `File '${path}' has no bytes.`, "Pass file contents as Uint8Array.");
+      throw new ConfvaultError(
+        "BAD_INPUT",
+        `File '${path}' has no bytes.`,
+        "Pass file contents as Uint8Array.",
+      );
     }
     const parts = splitFilePath(path);
     let folder = root;
@@ -34,8 +38,10 @@ export function writeTrees(writer: ObjectWriter, files: Record<string, Uint8Arra
 
 function writeFolder(writer: ObjectWriter, folder: Folder): string {
   const entries: TreeEntry[] = [];
-  for (const [name, bytes] of folder.files) entries.push({ name, mode: "100644", oid: writer.write("blob", bytes) });
-  for (const [name, sub] of folder.folders) entries.push({ name, mode: "40000", oid: writeFolder(writer, sub) });
+  for (const [name, bytes] of folder.files)
+    entries.push({ name, mode: "100644", oid: writer.write("blob", bytes) });
+  for (const [name, sub] of folder.folders)
+    entries.push({ name, mode: "40000", oid: writeFolder(writer, sub) });
   return writer.write("tree", formatTree(entries));
 }
 

@@ -1,4 +1,3 @@
-
 import { ConfvaultError } from "../errors/confvault-error.ts";
 import { type Settings, type SettingsInput, settingsSchema } from "./schema.ts";
 
@@ -8,7 +7,11 @@ export function parseSettings(text: string, source = "settings.json"): Settings 
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new ConfvaultError("SETTINGS_INVALID", `${source} is not valid JSON: ${(err as Error).message}`, `fix the JSON syntax in ${source}`);
+    throw new ConfvaultError(
+      "SETTINGS_INVALID",
+      `${source} is not valid JSON: ${(err as Error).message}`,
+      `fix the JSON syntax in ${source}`,
+    );
   }
   return validateSettings(raw, source);
 }
@@ -16,7 +19,9 @@ export function parseSettings(text: string, source = "settings.json"): Settings 
 export function validateSettings(raw: unknown, source = "settings"): Settings {
   const result = settingsSchema.safeParse(raw);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.join(".") || "(top)"}: ${issue.message}`);
+    const problems = result.error.issues.map(
+      (issue) => `${issue.path.join(".") || "(top)"}: ${issue.message}`,
+    );
     throw new ConfvaultError(
       "SETTINGS_INVALID",
       `${source} is invalid: ${problems.join("; ")}`,
@@ -30,5 +35,3 @@ export function validateSettings(raw: unknown, source = "settings"): Settings {
 export function defaultSettings(input: Omit<SettingsInput, "version">): Settings {
   return validateSettings({ version: 1, ...input }, "init options");
 }
-
-

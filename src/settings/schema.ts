@@ -1,5 +1,6 @@
 import { z } from "zod";
 
+const nodeName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, "letters, digits, '.', '_' or '-'");
 const pathList = z.array(z.string().min(1).max(300).regex(/^(\/\/)?[^/\s]+(\/[^/\s]+)*$/, "an element path like a/b or //a/b"));
 
 /** The home's settings.json, version 1. Unknown keys are refused so typos surface. */
@@ -29,6 +30,29 @@ export const settingsSchema = z
       })
       .strict()
       .default({ host: "127.0.0.1", port: 8740, bodyLimit: 32 * 1024 * 1024 }),
+    /** Cluster sync (see src/sync/): how the master pushes and how a slave polls. */
+    sync: z
+      .object({
+        /** This slave's URL as its master reaches it (given at join). */
+        url: z.url().optional(),
+        /** Nodes that get each release first; unset: the first joined slave; []: no canary. */
+        canary: z.array(nodeName).optional(),
+        /** node-cron expression of the slave's poll (6 fields allowed, so seconds for tests). */
+        pollSchedule: z.string().min(1).default("0 * * * * *"),
+        /** Random delay added to each poll so a fleet does not ask at the same second. */
+        pollJitterMs: z.number().int().min(0).max(3_600_000).default(20_000),
+        /** Webhooks in flight at once on the master. */
+        concurrency: z.number().int().min(1).max(1024).default(16),
+        /** How long the master waits for the canary's result before it holds the rollout. */
+        canaryTimeoutMs: z.number().int().min(1000).max(3_600_000).default(300_000),
+        /** Delivery attempts after the first, with exponential backoff from retryBaseMs. */
+        retries: z.number().int().min(0).max(20).default(4),
+        retryBaseMs: z.number().int().min(10).max(60_000).default(250),
+        /** How often the master's serve process looks at the tip of main. */
+        watchIntervalMs: z.number().int().min(20).max(60_000).default(200),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

@@ -56,12 +56,30 @@ test("secrets never reach git: the committed config holds markers, show gives th
 test("a config copied from the repository (markers in place) applies with the secrets of the current bundle", async () => {
   await applyConfig({ ctx: h.ctx, config: SAMPLE, reason: "first", actor: "a" });
   const committed = await showFile({ ctx: h.ctx, ref: "main", file: "committed/config.xml" });
-  const edited = enc(dec(committed).replace("<request_timeout>120</request_timeout>", "<request_timeout>121</request_timeout>"));
+  const edited = enc(
+    dec(committed).replace(
+      "<request_timeout>120</request_timeout>",
+      "<request_timeout>121</request_timeout>",
+    ),
+  );
   const r = await applyConfig({ ctx: h.ctx, config: edited, reason: "edited in git", actor: "a" });
-  const expected = dec(SAMPLE).replace("<request_timeout>120</request_timeout>", "<request_timeout>121</request_timeout>");
+  const expected = dec(SAMPLE).replace(
+    "<request_timeout>120</request_timeout>",
+    "<request_timeout>121</request_timeout>",
+  );
   assert.is(dec(await showFile({ ctx: h.ctx, ref: r.tag })), expected);
   try {
-    await applyConfig({ ctx: h.ctx, config: enc(dec(edited).replace(/confvault-secret:v1:[0-9a-f]{24}/, "confvault-secret:v1:000000000000000000000000")), reason: "x", actor: "a" });
+    await applyConfig({
+      ctx: h.ctx,
+      config: enc(
+        dec(edited).replace(
+          /confvault-secret:v1:[0-9a-f]{24}/,
+          "confvault-secret:v1:000000000000000000000000",
+        ),
+      ),
+      reason: "x",
+      actor: "a",
+    });
     assert.unreachable();
   } catch (err) {
     assert.ok(isConfvaultError(err, "BAD_INPUT"), String(err));
@@ -77,7 +95,9 @@ test("an identical apply makes no restore point", async () => {
 
 test("restore adds a commit instead of rewriting history, and rollback goes back one change", async () => {
   const first = await applyConfig({ ctx: h.ctx, config: SAMPLE, reason: "first", actor: "a" });
-  const changed = enc(dec(SAMPLE).replace("<request_timeout>120</request_timeout>", "<request_timeout>240</request_timeout>"));
+  const changed = enc(
+    dec(SAMPLE).replace("<request_timeout>120</request_timeout>", "<request_timeout>240</request_timeout>"),
+  );
   assert.is.not(dec(changed), dec(SAMPLE), "the sample has a request_timeout to change");
   const second = await applyConfig({ ctx: h.ctx, config: changed, reason: "bigger pool", actor: "b" });
   assert.equal(await liveBytes(), changed);
@@ -102,7 +122,9 @@ test("restore adds a commit instead of rewriting history, and rollback goes back
 
 test("malformed XML is refused with line:column; nothing is committed and the live file is untouched", async () => {
   await applyConfig({ ctx: h.ctx, config: SAMPLE, reason: "first", actor: "a" });
-  const bad = enc(`<?xml version="1.0"?>\n<safesquid>\n  <access>\n    <policy>DENY</polcy>\n  </access>\n</safesquid>\n`);
+  const bad = enc(
+    `<?xml version="1.0"?>\n<safesquid>\n  <access>\n    <policy>DENY</polcy>\n  </access>\n</safesquid>\n`,
+  );
   try {
     await applyConfig({ ctx: h.ctx, config: bad, reason: "broken", actor: "a" });
     assert.unreachable("should refuse");
@@ -133,14 +155,23 @@ test("hostile restore point names are refused before anything is written", async
     }
   }
   assert.is(await h.ctx.engine.branchTip("main"), null);
-  const ok = await applyConfig({ ctx: h.ctx, config: SAMPLE, reason: "x", actor: "a", tag: "before-upgrade" });
+  const ok = await applyConfig({
+    ctx: h.ctx,
+    config: SAMPLE,
+    reason: "x",
+    actor: "a",
+    tag: "before-upgrade",
+  });
   assert.is(ok.tag, "rp/before-upgrade");
 });
 
 test("a failing pre-apply hook stops the change; a failing health hook rolls back automatically", async () => {
   await applyConfig({ ctx: h.ctx, config: SAMPLE, reason: "first", actor: "a" });
-  const hook = (name: string, body: string) => fsp.writeFile(path.join(h.dir, "hooks", name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
-  const changed = enc(dec(SAMPLE).replace("<request_timeout>120</request_timeout>", "<request_timeout>3000</request_timeout>"));
+  const hook = (name: string, body: string) =>
+    fsp.writeFile(path.join(h.dir, "hooks", name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+  const changed = enc(
+    dec(SAMPLE).replace("<request_timeout>120</request_timeout>", "<request_timeout>3000</request_timeout>"),
+  );
   await hook("pre-apply", 'echo "refused by policy for $CONFVAULT_ACTOR" >&2; exit 3');
   try {
     await applyConfig({ ctx: h.ctx, config: changed, reason: "x", actor: "mallory", tag: "nope" });
@@ -151,7 +182,10 @@ test("a failing pre-apply hook stops the change; a failing health hook rolls bac
   }
   assert.is((await listRestorePoints({ ctx: h.ctx })).length, 1);
   await fsp.rm(path.join(h.dir, "hooks", "pre-apply"));
-  await hook("health", 'grep -q "<request_timeout>3000" "$CONFVAULT_LIVE_CONFIG" && { echo "proxy did not come up"; exit 1; }; exit 0');
+  await hook(
+    "health",
+    'grep -q "<request_timeout>3000" "$CONFVAULT_LIVE_CONFIG" && { echo "proxy did not come up"; exit 1; }; exit 0',
+  );
   try {
     await applyConfig({ ctx: h.ctx, config: changed, reason: "bad pool", actor: "a" });
     assert.unreachable();

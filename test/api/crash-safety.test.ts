@@ -9,10 +9,14 @@ import { dec, enc, git, ROOT, tempHome } from "../helpers/temp-home.ts";
 
 /** A ~1 MB SafeSquid config: the sample with many rules, so writes take long enough to be interrupted. */
 async function bigConfig(variant: string): Promise<Uint8Array> {
-  const sample = dec(new Uint8Array(await fsp.readFile(path.join(ROOT, "templates/sample/safesquid-config.xml"))));
+  const sample = dec(
+    new Uint8Array(await fsp.readFile(path.join(ROOT, "templates/sample/safesquid-config.xml"))),
+  );
   const rules: string[] = [];
   for (let i = 0; i < 4000; i++) {
-    rules.push(`        <allow id="${1000 + i}">\n            <enabled>TRUE</enabled>\n            <comment>${variant} rule ${i}</comment>\n            <ip>10.${i >> 8}.${i & 255}.0/24</ip>\n        </allow>\n`);
+    rules.push(
+      `        <allow id="${1000 + i}">\n            <enabled>TRUE</enabled>\n            <comment>${variant} rule ${i}</comment>\n            <ip>10.${i >> 8}.${i & 255}.0/24</ip>\n        </allow>\n`,
+    );
   }
   return enc(sample.replace("    </access>", `${rules.join("")}    </access>`));
 }
@@ -29,11 +33,15 @@ test("a process killed at any moment during apply leaves git fsck clean and the 
     const livePath = h.ctx.live("config")!;
     let kills = 0;
     for (let round = 0; round < 20; round++) {
-      const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "test/api/apply-loop.ts"), h.dir, fa, fb], {
-        cwd: ROOT,
-        env: { ...process.env, ...h.env },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
+      const child = spawn(
+        process.execPath,
+        ["--import", "tsx", path.join(ROOT, "test/api/apply-loop.ts"), h.dir, fa, fb],
+        {
+          cwd: ROOT,
+          env: { ...process.env, ...h.env },
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
       let stderr = "";
       child.stderr.on("data", (d) => (stderr += d));
       await new Promise<void>((resolve, reject) => {
@@ -50,9 +58,14 @@ test("a process killed at any moment during apply leaves git fsck clean and the 
       const live = await fsp.readFile(livePath).catch(() => undefined);
       if (live !== undefined) {
         const bytes = new Uint8Array(live);
-        assert.ok(Buffer.compare(bytes, a) === 0 || Buffer.compare(bytes, b) === 0, `round ${round}: live file is torn (${bytes.length} bytes)`);
+        assert.ok(
+          Buffer.compare(bytes, a) === 0 || Buffer.compare(bytes, b) === 0,
+          `round ${round}: live file is torn (${bytes.length} bytes)`,
+        );
       }
-      const tmps = (await fsp.readdir(path.dirname(livePath)).catch(() => [] as string[])).filter((n) => n.endsWith(".tmp"));
+      const tmps = (await fsp.readdir(path.dirname(livePath)).catch(() => [] as string[])).filter((n) =>
+        n.endsWith(".tmp"),
+      );
       assert.ok(tmps.length <= 1, "at most the one temp file of the killed write is left");
     }
     assert.is(kills, 20);

@@ -9,9 +9,16 @@ const SAMPLE_PATH = path.join(ROOT, "templates/sample/safesquid-config.xml");
 
 test("the CLI drives a home end to end with the documented exit codes and --json everywhere", async () => {
   const base = await tempDir();
-  const env = { CONFVAULT_HOME: path.join(base, "home"), CONFVAULT_ACTIVATION_KEY: TEST_KEY, CONFVAULT_ACTOR: "ops-alice" };
+  const env = {
+    CONFVAULT_HOME: path.join(base, "home"),
+    CONFVAULT_ACTIVATION_KEY: TEST_KEY,
+    CONFVAULT_ACTOR: "ops-alice",
+  };
   try {
-    const init = await cli(["init", "--live-root", path.join(base, "live"), "--node", "proxy1", "--json"], env);
+    const init = await cli(
+      ["init", "--live-root", path.join(base, "live"), "--node", "proxy1", "--json"],
+      env,
+    );
     assert.is(init.code, 0, init.stderr);
     const tokens = JSON.parse(init.stdout).tokens as { name: string; token: string }[];
     assert.is(tokens.length, 2);
@@ -28,8 +35,16 @@ test("the CLI drives a home end to end with the documented exit codes and --json
     assert.is(err.code, "XML_MALFORMED");
     assert.match(err.message, /:3:\d+/);
     const edited = path.join(base, "edited.xml");
-    await fsp.writeFile(edited, dec(new Uint8Array(await fsp.readFile(SAMPLE_PATH))).replace("<request_timeout>120<", "<request_timeout>90<"));
-    const second = JSON.parse((await cli(["apply", edited, "-m", "shorter timeout", "--json", "--tag", "short-timeout"], env)).stdout);
+    await fsp.writeFile(
+      edited,
+      dec(new Uint8Array(await fsp.readFile(SAMPLE_PATH))).replace(
+        "<request_timeout>120<",
+        "<request_timeout>90<",
+      ),
+    );
+    const second = JSON.parse(
+      (await cli(["apply", edited, "-m", "shorter timeout", "--json", "--tag", "short-timeout"], env)).stdout,
+    );
     assert.is(second.tag, "rp/short-timeout");
     const log = JSON.parse((await cli(["log", "--json"], env)).stdout).restorePoints;
     assert.is(log.length, 2);
@@ -60,14 +75,20 @@ test("the CLI drives a home end to end with the documented exit codes and --json
 test("the HTTP API applies, lists, shows, diffs and restores; a CLI apply is seen by the running server at once", async () => {
   const base = await tempDir();
   const env = { CONFVAULT_HOME: path.join(base, "home"), CONFVAULT_ACTIVATION_KEY: TEST_KEY };
-  const init = JSON.parse((await cli(["init", "--live-root", path.join(base, "live"), "--node", "proxy1", "--json"], env)).stdout);
+  const init = JSON.parse(
+    (await cli(["init", "--live-root", path.join(base, "live"), "--node", "proxy1", "--json"], env)).stdout,
+  );
   const operator = init.tokens.find((t: { role: string }) => t.role === "operator").token;
   const viewer = init.tokens.find((t: { role: string }) => t.role === "viewer").token;
-  const server = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "src/cli/entry.ts"), "serve", "--port", "0", "--json"], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env, CONFVAULT_LOG_LEVEL: "warn" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const server = spawn(
+    process.execPath,
+    ["--import", "tsx", path.join(ROOT, "src/cli/entry.ts"), "serve", "--port", "0", "--json"],
+    {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env, CONFVAULT_LOG_LEVEL: "warn" },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   try {
     const url = await new Promise<string>((resolve, reject) => {
       let out = "";
@@ -81,12 +102,24 @@ test("the HTTP API applies, lists, shows, diffs and restores; a CLI apply is see
     const auth = (t: string) => ({ authorization: `Bearer ${t}` });
     assert.is((await fetch(`${url}/healthz`)).status, 200);
     const sample = new Uint8Array(await fsp.readFile(SAMPLE_PATH));
-    const denied = await fetch(`${url}/api/v1/apply?reason=x`, { method: "POST", headers: { ...auth(viewer), "content-type": "application/xml" }, body: sample });
+    const denied = await fetch(`${url}/api/v1/apply?reason=x`, {
+      method: "POST",
+      headers: { ...auth(viewer), "content-type": "application/xml" },
+      body: sample,
+    });
     assert.is(denied.status, 403);
-    const res = await fetch(`${url}/api/v1/apply?reason=via%20http`, { method: "POST", headers: { ...auth(operator), "content-type": "application/xml" }, body: sample });
+    const res = await fetch(`${url}/api/v1/apply?reason=via%20http`, {
+      method: "POST",
+      headers: { ...auth(operator), "content-type": "application/xml" },
+      body: sample,
+    });
     assert.is(res.status, 201, await res.clone().text());
     const first = await res.json();
-    const malformed = await fetch(`${url}/api/v1/apply?reason=x`, { method: "POST", headers: { ...auth(operator), "content-type": "application/xml" }, body: "<safesquid><a></safesquid>" });
+    const malformed = await fetch(`${url}/api/v1/apply?reason=x`, {
+      method: "POST",
+      headers: { ...auth(operator), "content-type": "application/xml" },
+      body: "<safesquid><a></safesquid>",
+    });
     assert.is(malformed.status, 400);
     assert.is((await malformed.json()).error.code, "XML_MALFORMED");
     // A CLI apply on the same home while the server runs.
@@ -96,13 +129,29 @@ test("the HTTP API applies, lists, shows, diffs and restores; a CLI apply is see
     const list = await (await fetch(`${url}/api/v1/restore-points`, { headers: auth(viewer) })).json();
     assert.is(list.restorePoints[0].tag, cliApply.tag);
     assert.is(list.restorePoints[1].tag, first.tag);
-    const shown = await fetch(`${url}/api/v1/restore-points/${first.tag}/config.xml`, { headers: auth(viewer) });
+    const shown = await fetch(`${url}/api/v1/restore-points/${first.tag}/config.xml`, {
+      headers: auth(viewer),
+    });
     assert.equal(new Uint8Array(await shown.arrayBuffer()), sample);
-    const d = await (await fetch(`${url}/api/v1/diff?from=${encodeURIComponent(first.tag)}&to=${encodeURIComponent(cliApply.tag)}`, { headers: auth(viewer) })).json();
+    const d = await (
+      await fetch(
+        `${url}/api/v1/diff?from=${encodeURIComponent(first.tag)}&to=${encodeURIComponent(cliApply.tag)}`,
+        { headers: auth(viewer) },
+      )
+    ).json();
     assert.match(d.text, /request_timeout/);
-    const r = await fetch(`${url}/api/v1/restore`, { method: "POST", headers: { ...auth(operator), "content-type": "application/json" }, body: JSON.stringify({ tag: first.tag, reason: "undo cli change" }) });
+    const r = await fetch(`${url}/api/v1/restore`, {
+      method: "POST",
+      headers: { ...auth(operator), "content-type": "application/json" },
+      body: JSON.stringify({ tag: first.tag, reason: "undo cli change" }),
+    });
     assert.is(r.status, 201, await r.clone().text());
-    assert.equal(new Uint8Array(await fsp.readFile(path.join(base, "live/usr/local/safesquid/security/policies/config.xml"))), sample);
+    assert.equal(
+      new Uint8Array(
+        await fsp.readFile(path.join(base, "live/usr/local/safesquid/security/policies/config.xml")),
+      ),
+      sample,
+    );
     const metrics = await (await fetch(`${url}/metrics`)).text();
     assert.match(metrics, /confvault_applies_total\{result="changed"\} 1/);
     await git(path.join(base, "home/repo.git"), "fsck", "--strict", "--no-progress");

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { initHome, type InitOptions } from "../../src/api/init-home.ts";
+import { type InitOptions, initHome } from "../../src/api/init-home.ts";
 import type { HomeContext } from "../../src/home/context.ts";
 import { openHome } from "../../src/home/open-home.ts";
 
@@ -32,13 +32,30 @@ export async function tempHome(options: Partial<InitOptions> = {}): Promise<Temp
   const dir = path.join(base, "home");
   const liveRoot = path.join(base, "live");
   const env = { CONFVAULT_ACTIVATION_KEY: TEST_KEY };
-  const init = await initHome({ dir, liveRoot, node: "node1", cluster: "test", keyFromEnv: true, ...options });
+  const init = await initHome({
+    dir,
+    liveRoot,
+    node: "node1",
+    cluster: "test",
+    keyFromEnv: true,
+    ...options,
+  });
   const ctx = await openHome({ dir, env });
-  return { dir, liveRoot, ctx, env, tokens: init.tokens, cleanup: () => fsp.rm(base, { recursive: true, force: true }) };
+  return {
+    dir,
+    liveRoot,
+    ctx,
+    env,
+    tokens: init.tokens,
+    cleanup: () => fsp.rm(base, { recursive: true, force: true }),
+  };
 }
 
 export async function git(gitdir: string, ...args: string[]): Promise<string> {
-  const { stdout } = await run("git", [`--git-dir=${gitdir}`, ...args], { maxBuffer: 256 * 1024 * 1024, env: { PATH: process.env.PATH, HOME: os.tmpdir(), GIT_CONFIG_NOSYSTEM: "1" } });
+  const { stdout } = await run("git", [`--git-dir=${gitdir}`, ...args], {
+    maxBuffer: 256 * 1024 * 1024,
+    env: { PATH: process.env.PATH, HOME: os.tmpdir(), GIT_CONFIG_NOSYSTEM: "1" },
+  });
   return stdout;
 }
 
@@ -55,12 +72,20 @@ export async function sharedFixturesAvailable(): Promise<boolean> {
 }
 
 /** Runs the CLI as a separate process (as a user would) and returns its exit code and output. */
-export async function cli(args: string[], env: Record<string, string> = {}, input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function cli(
+  args: string[],
+  env: Record<string, string> = {},
+  input?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return await new Promise((resolve) => {
     const child = execFile(
       process.execPath,
       ["--import", "tsx", path.join(ROOT, "src/cli/entry.ts"), ...args],
-      { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: "1", ...env }, maxBuffer: 64 * 1024 * 1024 },
+      {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: "1", ...env },
+        maxBuffer: 64 * 1024 * 1024,
+      },
       (err, stdout, stderr) => {
         const code = err ? ((err as { code?: number }).code ?? 1) : 0;
         resolve({ code: typeof code === "number" ? code : 1, stdout, stderr });

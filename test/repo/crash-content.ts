@@ -6,7 +6,7 @@ function baseText(): Buffer {
   if (base) return base;
   const out = Buffer.alloc(SIZE);
   let x = 0x9e3779b9;
-  const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789<>/=\" \r\n";
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789<>/=" \r\n';
   for (let i = 0; i < SIZE; i++) {
     x ^= x << 13;
     x ^= x >>> 17;

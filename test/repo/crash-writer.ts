@@ -1,4 +1,5 @@
 // Child process of crash.test.ts: commits 1 MB configs in a loop until it is SIGKILLed.
+// Started as `CONFVAULT_CRASH_WRITER=1 node --import tsx test/repo/crash-writer.ts <dir>.git`.
 import fs from "node:fs";
 import { createRepoEngine } from "../../src/repo/create-engine.ts";
 import { createGitCli } from "../../src/repo/git-cli.ts";
@@ -22,12 +23,17 @@ async function main(gitdir: string): Promise<void> {
       expectedParent: tip,
       tag: separateTag ? undefined : { name: `rp/v${n}`, message: `v${n}` },
     });
-    if (separateTag) await engine.createTag({ name: `rp/v${n}`, commit: tip, message: `v${n}`, tagger: author });
+    if (separateTag)
+      await engine.createTag({ name: `rp/v${n}`, commit: tip, message: `v${n}`, tagger: author });
     n++;
   }
 }
 
-main(process.argv[2]!).catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+// Only when spawned by crash.test.ts: a test runner importing this file must not start writing.
+const gitdir = process.argv[2];
+if (process.env.CONFVAULT_CRASH_WRITER === "1" && gitdir?.endsWith(".git")) {
+  main(gitdir).catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

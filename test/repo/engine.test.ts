@@ -27,7 +27,7 @@ async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<
     assert.ok((err as ConfvaultError).hint.length > 0, "errors carry a hint");
     return err as ConfvaultError;
   }
-  throw new assert.Assertion({ message: `expected ${code}, but it resolved`, operator: "rejects" });
+  return assert.unreachable(`expected ${code}, but it resolved`) as never;
 }
 
 function looseCount(gitdir: string): number {
@@ -55,7 +55,11 @@ test("commits and annotated tags are valid git: fsck --strict, cat-file, log, sh
     const tagOid = await engine.createTag({ name: "rp/x", commit: c1, message: "first", tagger: alice });
     const c2 = await engine.commitFiles({
       branch: "main",
-      files: { "config.xml": enc.encode("<root/>"), "manifest.json": enc.encode("{}"), "sub/dir/note.txt": enc.encode("n") },
+      files: {
+        "config.xml": enc.encode("<root/>"),
+        "manifest.json": enc.encode("{}"),
+        "sub/dir/note.txt": enc.encode("n"),
+      },
       message: "apply: second policy",
       author: { ...alice, timezoneOffset: -60 },
       expectedParent: c1,
@@ -71,9 +75,18 @@ test("commits and annotated tags are valid git: fsck --strict, cat-file, log, sh
     assert.is(gitText(gitdir, "rev-parse", "rp/x").trim(), tagOid);
     assert.is(gitText(gitdir, "rev-parse", "rp/y^{commit}").trim(), c2);
     assert.is(gitText(gitdir, "log", "--format=%s", "main"), "apply: second policy\napply: first policy\n");
-    assert.is(gitText(gitdir, "log", "-1", "--format=%an <%ae> %at %ai", "main").trim(), `Alice Admin <alice@example.invalid> ${alice.timestamp} 2026-09-21 15:13:20 +0100`);
-    assert.ok(gitBytes(gitdir, "show", "rp/x:config.xml").equals(trickyXml), "git show returns the exact bytes");
-    assert.is(gitText(gitdir, "ls-tree", "-r", "--name-only", "main"), "config.xml\nmanifest.json\nsub/dir/note.txt\n");
+    assert.is(
+      gitText(gitdir, "log", "-1", "--format=%an <%ae> %at %ai", "main").trim(),
+      `Alice Admin <alice@example.invalid> ${alice.timestamp} 2026-09-21 15:13:20 +0100`,
+    );
+    assert.ok(
+      gitBytes(gitdir, "show", "rp/x:config.xml").equals(trickyXml),
+      "git show returns the exact bytes",
+    );
+    assert.is(
+      gitText(gitdir, "ls-tree", "-r", "--name-only", "main"),
+      "config.xml\nmanifest.json\nsub/dir/note.txt\n",
+    );
     assert.is(gitText(gitdir, "rev-parse", "HEAD").trim(), c2);
   } finally {
     cleanup();
@@ -159,17 +172,41 @@ test("expectedParent mismatch is CONFLICT and nothing moves", async () => {
   const { engine, gitdir, cleanup } = await freshRepo();
   try {
     const files = { "config.xml": enc.encode("<a/>") };
-    const c1 = await engine.commitFiles({ branch: "main", files, message: "1", author: alice, expectedParent: null });
-    const c2 = await engine.commitFiles({ branch: "main", files, message: "2", author: alice, expectedParent: c1 });
+    const c1 = await engine.commitFiles({
+      branch: "main",
+      files,
+      message: "1",
+      author: alice,
+      expectedParent: null,
+    });
+    const c2 = await engine.commitFiles({
+      branch: "main",
+      files,
+      message: "2",
+      author: alice,
+      expectedParent: c1,
+    });
     const objects = looseCount(gitdir);
     const newFiles = { "config.xml": enc.encode("<b/>") };
     const err = await rejectsWith(
-      engine.commitFiles({ branch: "main", files: newFiles, message: "3", author: alice, expectedParent: c1 }),
+      engine.commitFiles({
+        branch: "main",
+        files: newFiles,
+        message: "3",
+        author: alice,
+        expectedParent: c1,
+      }),
       "CONFLICT",
     );
     assert.is(err.data.actual, c2);
     await rejectsWith(
-      engine.commitFiles({ branch: "main", files: newFiles, message: "3", author: alice, expectedParent: null }),
+      engine.commitFiles({
+        branch: "main",
+        files: newFiles,
+        message: "3",
+        author: alice,
+        expectedParent: null,
+      }),
       "CONFLICT",
     );
     assert.is(await engine.branchTip("main"), c2);
@@ -192,7 +229,10 @@ test("an existing tag name is TAG_EXISTS, also inside a commit, and the branch d
       expectedParent: null,
       tag: { name: "rp/one", message: "one" },
     });
-    await rejectsWith(engine.createTag({ name: "rp/one", commit: c1, message: "again", tagger: alice }), "TAG_EXISTS");
+    await rejectsWith(
+      engine.createTag({ name: "rp/one", commit: c1, message: "again", tagger: alice }),
+      "TAG_EXISTS",
+    );
     await rejectsWith(
       engine.commitFiles({
         branch: "main",
@@ -205,9 +245,18 @@ test("an existing tag name is TAG_EXISTS, also inside a commit, and the branch d
       "TAG_EXISTS",
     );
     assert.is(await engine.branchTip("main"), c1);
-    await rejectsWith(engine.createTag({ name: "rp/one/sub", commit: c1, message: "", tagger: alice }), "CONFLICT");
-    await rejectsWith(engine.createTag({ name: "rp/bad..name", commit: c1, message: "", tagger: alice }), "BAD_REF_NAME");
-    await rejectsWith(engine.createTag({ name: "rp/new", commit: "feedbeef", message: "", tagger: alice }), "REF_NOT_FOUND");
+    await rejectsWith(
+      engine.createTag({ name: "rp/one/sub", commit: c1, message: "", tagger: alice }),
+      "CONFLICT",
+    );
+    await rejectsWith(
+      engine.createTag({ name: "rp/bad..name", commit: c1, message: "", tagger: alice }),
+      "BAD_REF_NAME",
+    );
+    await rejectsWith(
+      engine.createTag({ name: "rp/new", commit: "feedbeef", message: "", tagger: alice }),
+      "REF_NOT_FOUND",
+    );
   } finally {
     cleanup();
   }
@@ -224,10 +273,31 @@ test("resolveCommit takes branches, tags, refs/…, full and short oids; unknown
       expectedParent: null,
     });
     const tagOid = await engine.createTag({ name: "rp/x", commit: c1, message: "", tagger: alice });
-    for (const ref of ["main", "HEAD", "refs/heads/main", "rp/x", "refs/tags/rp/x", c1, c1.toUpperCase(), c1.slice(0, 4), c1.slice(0, 12), tagOid]) {
+    for (const ref of [
+      "main",
+      "HEAD",
+      "refs/heads/main",
+      "rp/x",
+      "refs/tags/rp/x",
+      c1,
+      c1.toUpperCase(),
+      c1.slice(0, 4),
+      c1.slice(0, 12),
+      tagOid,
+    ]) {
       assert.is(await engine.resolveCommit(ref), c1, ref);
     }
-    for (const ref of ["nope", "rp/nope", "x", "", "../config", "refs/heads/../../config", "0000", c1.slice(0, 3), "f".repeat(40)]) {
+    for (const ref of [
+      "nope",
+      "rp/nope",
+      "x",
+      "",
+      "../config",
+      "refs/heads/../../config",
+      "0000",
+      c1.slice(0, 3),
+      "f".repeat(40),
+    ]) {
       await rejectsWith(engine.resolveCommit(ref), "REF_NOT_FOUND");
     }
     const tree = (await engine.readCommit(c1)).tree;
@@ -274,8 +344,14 @@ test("after maintenance everything is packed and reads, tags and new writes stil
       assert.is(await reader.branchTip("main"), parent);
       assert.is((await reader.log({ ref: "main" })).length, 5);
     }
-    await rejectsWith(fresh.createTag({ name: "rp/v2", commit: parent!, message: "", tagger: alice }), "TAG_EXISTS");
-    await rejectsWith(fresh.createTag({ name: "rp/v2/x", commit: parent!, message: "", tagger: alice }), "CONFLICT");
+    await rejectsWith(
+      fresh.createTag({ name: "rp/v2", commit: parent!, message: "", tagger: alice }),
+      "TAG_EXISTS",
+    );
+    await rejectsWith(
+      fresh.createTag({ name: "rp/v2/x", commit: parent!, message: "", tagger: alice }),
+      "CONFLICT",
+    );
     const next = await fresh.commitFiles({
       branch: "main",
       files: { "config.xml": versions[0]! },

@@ -79,7 +79,15 @@ test("accepts ordinary names, returns rp/<name>, and git agrees they are valid",
 });
 
 test("refFormatProblem agrees with git check-ref-format on git's own rules", () => {
-  const cases = ["refs/tags/a", "refs/tags/a..b", "refs/tags/a.lock", "refs/tags/.a", "refs/tags/a@{b", "refs/x/", "refs//x"];
+  const cases = [
+    "refs/tags/a",
+    "refs/tags/a..b",
+    "refs/tags/a.lock",
+    "refs/tags/.a",
+    "refs/tags/a@{b",
+    "refs/x/",
+    "refs//x",
+  ];
   for (const ref of cases) {
     const ours = refFormatProblem(ref) === null;
     const git = gitTry(null, "check-ref-format", ref).status === 0;

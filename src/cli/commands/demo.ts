@@ -20,7 +20,23 @@ function demoCertificate(): { cert: string; key: string } | undefined {
   try {
     execFileSync(
       "openssl",
-      ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "825", "-subj", "/CN=confvault demo root/O=confvault", "-keyout", `${dir}/k.pem`, "-out", `${dir}/c.pem`],
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        "825",
+        "-subj",
+        "/CN=confvault demo root/O=confvault",
+        "-keyout",
+        `${dir}/k.pem`,
+        "-out",
+        `${dir}/c.pem`,
+      ],
       { stdio: "ignore" },
     );
     return { cert: readFileSync(`${dir}/c.pem`, "utf8"), key: readFileSync(`${dir}/k.pem`, "utf8") };
@@ -34,21 +50,39 @@ function demoCertificate(): { cert: string; key: string } | undefined {
 export function registerDemo(program: Command, rt: CliRuntime): void {
   program
     .command("demo")
-    .description("run the service on the embedded default: a local home with the bundled SafeSquid sample (npm start)")
+    .description(
+      "run the service on the embedded default: a local home with the bundled SafeSquid sample (npm start)",
+    )
     .option("--port <port>", "port", (v: string) => Number.parseInt(v, 10), 8740)
     .action(async (opts, cmd: Command) => {
       const dir = rt.homeDir(cmd);
       const layout = homeLayout(dir);
       const logger = rt.logger(rt.env.CONFVAULT_LOG_LEVEL ?? "info");
       if (!(await fsp.stat(layout.settings).catch(() => undefined))) {
-        const init = await initHome({ dir, liveRoot: path.join(dir, "live"), node: "demo", cluster: "demo", keyFromEnv: Boolean(rt.env.CONFVAULT_ACTIVATION_KEY) });
+        const init = await initHome({
+          dir,
+          liveRoot: path.join(dir, "live"),
+          node: "demo",
+          cluster: "demo",
+          keyFromEnv: Boolean(rt.env.CONFVAULT_ACTIVATION_KEY),
+        });
         const ctx = await openHome({ dir, env: rt.env, logger });
         const sample = new Uint8Array(await fsp.readFile(SAMPLE));
         await writeFileAtomic(ctx.live("config")!, sample);
         const pair = demoCertificate();
-        const first = await applyConfig({ ctx, config: sample, cert: pair?.cert, key: pair?.key, reason: "initial import of the bundled SafeSquid sample", actor: os.userInfo().username, tag: "initial" });
+        const first = await applyConfig({
+          ctx,
+          config: sample,
+          cert: pair?.cert,
+          key: pair?.key,
+          reason: "initial import of the bundled SafeSquid sample",
+          actor: os.userInfo().username,
+          tag: "initial",
+        });
         const tokenText = init.tokens.map((t) => `${t.name} (${t.role}): ${t.token}`).join("\n");
-        await writeFileAtomic(path.join(dir, "demo-tokens.txt"), new TextEncoder().encode(`${tokenText}\n`), { mode: 0o600 });
+        await writeFileAtomic(path.join(dir, "demo-tokens.txt"), new TextEncoder().encode(`${tokenText}\n`), {
+          mode: 0o600,
+        });
         rt.out(`created demo home ${dir} with restore point ${first.tag}`);
         rt.out(`API tokens (also in ${path.join(dir, "demo-tokens.txt")}):\n${tokenText}`);
       }

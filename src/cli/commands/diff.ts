@@ -12,7 +12,13 @@ export function registerDiff(program: Command, rt: CliRuntime): void {
     .option("--volatile", "include volatile fields (revision time and the like)")
     .action(async (from: string, to: string | undefined, opts, cmd: Command) => {
       const ctx = await rt.open(cmd);
-      const result = await diff({ ctx, from, to, unified: Boolean(opts.unified), showVolatile: Boolean(opts.volatile) });
+      const result = await diff({
+        ctx,
+        from,
+        to,
+        unified: Boolean(opts.unified),
+        showVolatile: Boolean(opts.volatile),
+      });
       rt.print(cmd, result, opts.unified ? (result.unified ?? "") : result.text || "no policy changes");
     });
 }

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { listRestorePoints } from "../../api/list-restore-points.ts";
-import type { CliRuntime } from "../runtime.ts";
 import { positiveInt } from "../parse-args.ts";
+import type { CliRuntime } from "../runtime.ts";
 
 export function registerLog(program: Command, rt: CliRuntime): void {
   program
@@ -11,9 +11,15 @@ export function registerLog(program: Command, rt: CliRuntime): void {
     .action(async (opts, cmd: Command) => {
       const ctx = await rt.open(cmd);
       const points = await listRestorePoints({ ctx, limit: opts.number });
-      const human = points.length === 0
-        ? "no restore points yet: apply a config first"
-        : points.map((p) => `${p.tag}  ${p.time}  ${p.source.padEnd(7)}  ${p.actor}  ${p.commit.slice(0, 12)}  ${p.reason}`).join("\n");
+      const human =
+        points.length === 0
+          ? "no restore points yet: apply a config first"
+          : points
+              .map(
+                (p) =>
+                  `${p.tag}  ${p.time}  ${p.source.padEnd(7)}  ${p.actor}  ${p.commit.slice(0, 12)}  ${p.reason}`,
+              )
+              .join("\n");
       rt.print(cmd, { restorePoints: points }, human);
     });
 }

@@ -10,6 +10,10 @@ export function registerMaintenance(program: Command, rt: CliRuntime): void {
       const ctx = await rt.open(cmd);
       const r = await maintenance({ ctx });
       const mib = (n: number) => `${(n / 1048576).toFixed(2)} MiB`;
-      rt.print(cmd, r, `packed: ${r.looseBefore} loose objects → ${r.looseAfter}; ${mib(r.sizeBefore)} → ${mib(r.sizeAfter)}`);
+      rt.print(
+        cmd,
+        r,
+        `packed: ${r.looseBefore} loose objects → ${r.looseAfter}; ${mib(r.sizeBefore)} → ${mib(r.sizeAfter)}`,
+      );
     });
 }

@@ -45,7 +45,13 @@ export function registerRestore(program: Command, rt: CliRuntime): void {
     .option("--dry-run", "write nothing")
     .action(async (opts, cmd: Command) => {
       const ctx = await rt.open(cmd);
-      const result = await rollback({ ctx, steps: opts.steps, reason: opts.message, actor: rt.actor(cmd), dryRun: Boolean(opts.dryRun) });
+      const result = await rollback({
+        ctx,
+        steps: opts.steps,
+        reason: opts.message,
+        actor: rt.actor(cmd),
+        dryRun: Boolean(opts.dryRun),
+      });
       for (const w of result.warnings) rt.err(`warning: ${w}`);
       rt.print(cmd, result, describe(result));
     });

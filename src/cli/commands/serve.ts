@@ -9,10 +9,17 @@ export function registerServe(program: Command, rt: CliRuntime): void {
     .command("serve")
     .description("run the HTTP service on this home (master or slave by the home's role)")
     .option("--host <host>", "address to listen on (default: settings, 127.0.0.1)")
-    .option("--port <port>", "port (default: settings, 8740; 0 picks a free one)", (v: string) => Number.parseInt(v, 10))
+    .option("--port <port>", "port (default: settings, 8740; 0 picks a free one)", (v: string) =>
+      Number.parseInt(v, 10),
+    )
     .action(async (opts, cmd: Command) => {
       const logger = rt.logger(rt.env.CONFVAULT_LOG_LEVEL ?? "info");
-      const ctx = await openHome({ dir: rt.homeDir(cmd), env: rt.env, keyFile: rt.globals(cmd).keyFile, logger });
+      const ctx = await openHome({
+        dir: rt.homeDir(cmd),
+        env: rt.env,
+        keyFile: rt.globals(cmd).keyFile,
+        logger,
+      });
       const server = await startServer(ctx, {
         host: opts.host ?? ctx.settings.server.host,
         port: opts.port ?? ctx.settings.server.port,

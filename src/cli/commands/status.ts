@@ -10,12 +10,17 @@ export function registerStatus(program: Command, rt: CliRuntime): void {
       const ctx = await rt.open(cmd);
       const s = await status({ ctx });
       const latest = s.latest as { tag: string; time: string } | null;
-      const cert = s.certificate as { subject: string; notAfter: string; expiresInDays: number; warning: boolean } | null | undefined;
+      const cert = s.certificate as
+        | { subject: string; notAfter: string; expiresInDays: number; warning: boolean }
+        | null
+        | undefined;
       const lines = [
         `node ${s.node} (${s.role}, cluster ${s.cluster}, profile ${s.profile})`,
         `restore points: ${s.restorePoints}${latest ? `, latest ${latest.tag} at ${latest.time}` : ""}`,
         `live config: ${s.liveConfig}${s.drift ? ` (drift: ${s.drift})` : ""}`,
-        cert ? `certificate: ${cert.subject}, expires ${cert.notAfter} (${cert.expiresInDays} days)${cert.warning ? " WARNING" : ""}` : "certificate: none recorded",
+        cert
+          ? `certificate: ${cert.subject}, expires ${cert.notAfter} (${cert.expiresInDays} days)${cert.warning ? " WARNING" : ""}`
+          : "certificate: none recorded",
         `repository: ${((s.repositoryBytes as number) / 1048576).toFixed(2)} MiB`,
       ];
       rt.print(cmd, s, lines.join("\n"));

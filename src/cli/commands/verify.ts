@@ -6,7 +6,9 @@ import type { CliRuntime } from "../runtime.ts";
 export function registerVerify(program: Command, rt: CliRuntime): void {
   program
     .command("verify")
-    .description("check repository integrity (git fsck), manifests and seals; --drill restores into a scratch folder")
+    .description(
+      "check repository integrity (git fsck), manifests and seals; --drill restores into a scratch folder",
+    )
     .argument("[ref]", "restore point to check (default: main)")
     .option("--all", "check every restore point")
     .option("--drill", "also restore each point into a scratch folder")
@@ -15,10 +17,17 @@ export function registerVerify(program: Command, rt: CliRuntime): void {
       const result = await verify({ ctx, ref, all: Boolean(opts.all), drill: Boolean(opts.drill) });
       const lines = [`git fsck: ${result.fsck.trim() === "" ? "clean" : result.fsck.trim()}`];
       for (const p of result.points) {
-        lines.push(p.ok ? `ok    ${p.ref} (${p.checks.join(", ")})` : `FAIL  ${p.ref}: ${p.error?.code} ${p.error?.message}`);
+        lines.push(
+          p.ok
+            ? `ok    ${p.ref} (${p.checks.join(", ")})`
+            : `FAIL  ${p.ref}: ${p.error?.code} ${p.error?.message}`,
+        );
       }
       lines.push(result.ok ? `verified ${result.points.length} restore point(s)` : "verification FAILED");
       rt.print(cmd, result, lines.join("\n"));
-      if (!result.ok) throw new ConfvaultError("VERIFY_FAILED", "verification failed", "see the lines marked FAIL above", { reported: true });
+      if (!result.ok)
+        throw new ConfvaultError("VERIFY_FAILED", "verification failed", "see the lines marked FAIL above", {
+          reported: true,
+        });
     });
 }

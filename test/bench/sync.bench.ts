@@ -1,0 +1,160 @@
+// Cluster sync propagation: POST /api/v1/apply on a master process until 10 slave processes have
+// all acked (p50/p99 over repeated applies), and a fan-out to 100 simulated slaves (in-process
+// HTTP receivers that verify the signature, fetch their release and ack).
+// Runs from test/bench/run.ts (every *.bench.ts) or alone: node --import tsx test/bench/sync.bench.ts
+import { promises as fsp } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { generateIdentity, identityToRecipient } from "age-encryption";
+import { verifySyncRequest } from "../../src/sync/signature.ts";
+import { ROOT } from "../helpers/temp-home.ts";
+import { freePort, http, NodeProcess } from "../sync/processes.ts";
+
+const SAMPLE = await fsp.readFile(path.join(ROOT, "templates/sample/safesquid-config.xml"), "utf8");
+const version = (n: number) => SAMPLE.replace("<request_timeout>120</request_timeout>", `<request_timeout>${n}</request_timeout>`);
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+async function startMaster(base: string): Promise<{ master: NodeProcess; admin: string }> {
+  const master = new NodeProcess("m1", path.join(base, "m1"), path.join(base, "m1-live"), "bench-master-key-0123456789", await freePort());
+  const init = await master.cli(["--json", "init", "--role", "master", "--node", "m1", "--cluster", "bench", "--live-root", master.liveRoot]);
+  if (init.code !== 0) throw new Error(init.stderr);
+  const admin = JSON.parse(init.stdout).tokens.find((t: { role: string }) => t.role === "operator").token as string;
+  await master.start();
+  return { master, admin };
+}
+
+async function joinToken(master: NodeProcess, uses: number): Promise<string> {
+  const r = await master.cli(["--json", "cluster", "join-token", "--uses", String(uses)]);
+  if (r.code !== 0) throw new Error(r.stderr);
+  return JSON.parse(r.stdout).token as string;
+}
+
+/** Applies version n on the master and waits until `count` nodes acked that commit; returns ms. */
+async function applyAndWait(master: NodeProcess, admin: string, n: number, count: number, timeoutMs = 30_000): Promise<number> {
+  const t0 = performance.now();
+  const r = await http(`${master.url}/api/v1/apply?reason=bench-${n}`, { method: "POST", token: admin, headers: { "content-type": "application/xml" }, body: version(n) });
+  if (r.status !== 201) throw new Error(`apply failed: ${JSON.stringify(r.json)}`);
+  const commit = r.json.commit as string;
+  for (;;) {
+    const c = await http(`${master.url}/api/v1/cluster`, { token: admin });
+    const acked = (c.json.nodes as Array<{ applied: { commit: string } | null }>).filter((x) => x.applied?.commit === commit).length;
+    if (acked >= count) return performance.now() - t0;
+    if (performance.now() - t0 > timeoutMs) throw new Error(`only ${acked}/${count} acked after ${timeoutMs} ms`);
+    await new Promise((res) => setTimeout(res, 5));
+  }
+}
+
+async function tenSlaveProcesses(base: string, applies: number) {
+  const { master, admin } = await startMaster(base);
+  const token = await joinToken(master, 10);
+  const slaves: NodeProcess[] = [];
+  try {
+    for (let i = 1; i <= 10; i++) {
+      slaves.push(new NodeProcess(`s${i}`, path.join(base, `s${i}`), path.join(base, `s${i}-live`), `bench-slave-${i}-key-0123456789`, await freePort()));
+    }
+    // Joins in order (the first is the canary), in batches to spare a small machine.
+    for (const s of slaves) {
+      await fsp.mkdir(path.dirname(s.livePath()), { recursive: true });
+      await fsp.writeFile(s.livePath(), SAMPLE.replace("proxy-a.example.internal", `proxy-${s.name}.example.internal`));
+      const r = await s.cli(["init", "--role", "slave", "--node", s.name, "--cluster", "bench", "--live-root", s.liveRoot, "--master", master.url, "--url", s.url, "--join-token", token]);
+      if (r.code !== 0) throw new Error(r.stderr);
+    }
+    await Promise.all(slaves.map((s) => s.start()));
+    await applyAndWait(master, admin, 1, 10); // warm-up: first release per node, identity derivations
+    const times: number[] = [];
+    for (let i = 0; i < applies; i++) times.push(await applyAndWait(master, admin, 100 + i, 10));
+    return { p50: percentile(times, 50), p99: percentile(times, 99), runs: times.length };
+  } finally {
+    await Promise.all([master, ...slaves].map((n) => n.stop()));
+  }
+}
+
+interface Simulated {
+  name: string;
+  server: Server;
+  nodeToken?: string;
+  secret?: string;
+}
+
+async function simulatedFanOut(base: string, count: number, applies: number) {
+  const { master, admin } = await startMaster(base);
+  const token = await joinToken(master, count);
+  const sims: Simulated[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const sim: Simulated = { name: `sim${i}`, server: createServer() };
+      sim.server.on("request", (req, res) => {
+        const chunks: Buffer[] = [];
+        req.on("data", (c) => chunks.push(c));
+        req.on("end", async () => {
+          const body = Buffer.concat(chunks).toString("utf8");
+          try {
+            await verifySyncRequest({
+              secret: sim.secret!,
+              body,
+              headers: {
+                signature: req.headers["x-confvault-signature"] as string,
+                timestamp: req.headers["x-confvault-timestamp"] as string,
+                delivery: req.headers["x-confvault-delivery"] as string,
+              },
+            });
+          } catch {
+            res.writeHead(401).end();
+            return;
+          }
+          res.writeHead(202, { "content-type": "application/json" }).end("{}");
+          const { commit } = JSON.parse(body) as { commit: string };
+          const rel = await http(`${master.url}/api/v1/releases/${commit}`, { token: sim.nodeToken });
+          await http(`${master.url}/api/v1/cluster/ack`, {
+            method: "POST",
+            token: sim.nodeToken,
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ node: sim.name, commit, sequence: rel.json.sequence, ok: true, tag: rel.json.tag, applied: { commit, sequence: rel.json.sequence, tag: rel.json.tag } }),
+          });
+        });
+      });
+      await new Promise<void>((r) => sim.server.listen(0, "127.0.0.1", () => r()));
+      const port = (sim.server.address() as AddressInfo).port;
+      const recipient = await identityToRecipient(await generateIdentity());
+      const joined = await http(`${master.url}/api/v1/cluster/join`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ node: sim.name, url: `http://127.0.0.1:${port}`, recipient, joinToken: token }),
+      });
+      if (joined.status !== 201) throw new Error(JSON.stringify(joined.json));
+      sim.nodeToken = joined.json.nodeToken;
+      sim.secret = joined.json.clusterSecret;
+      sims.push(sim);
+    }
+    await applyAndWait(master, admin, 1, count);
+    const times: number[] = [];
+    for (let i = 0; i < applies; i++) times.push(await applyAndWait(master, admin, 300 + i, count));
+    return { p50: percentile(times, 50), max: Math.max(...times), runs: times.length };
+  } finally {
+    await master.stop();
+    await Promise.all(sims.map((s) => new Promise((r) => s.server.close(r))));
+  }
+}
+
+export async function run(): Promise<Record<string, number>> {
+  const base = await fsp.mkdtemp(path.join(os.tmpdir(), "confvault-bench-sync-"));
+  try {
+    const ten = await tenSlaveProcesses(path.join(base, "ten"), Number(process.env.BENCH_SYNC_APPLIES ?? 20));
+    console.log(`sync: apply on master → 10 slave processes all acked: p50 ${ten.p50.toFixed(0)} ms, p99 ${ten.p99.toFixed(0)} ms over ${ten.runs} applies (target p50 ≤ 300 ms, p99 ≤ 1000 ms: ${(ten.p50 / 300).toFixed(2)}× / ${(ten.p99 / 1000).toFixed(2)}× of target; SafeSquid polling: 60–300 s)`);
+    const fleet = await simulatedFanOut(path.join(base, "fleet"), 100, 5);
+    console.log(`sync: fan-out to 100 simulated slaves all acked: p50 ${fleet.p50.toFixed(0)} ms, max ${fleet.max.toFixed(0)} ms over ${fleet.runs} applies (target: 1,000 slaves ≤ 10 s)`);
+    return { tenP50Ms: ten.p50, tenP99Ms: ten.p99, fleet100P50Ms: fleet.p50, fleet100MaxMs: fleet.max };
+  } finally {
+    await fsp.rm(base, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await run();
+}
