@@ -6,6 +6,47 @@ import { limitBody, requireContentType } from "./request-checks.ts";
 import type { AppDeps, AppEnv } from "./types.ts";
 
 const XML_TYPES = ["application/xml", "text/xml"];
+const MULTIPART = "multipart/form-data";
+
+/** multipart/form-data apply: parts `config.xml` (or `config`), optional `cert` and `key` (PEM). */
+async function readMultipart(
+  request: Request,
+): Promise<{ config: Uint8Array; cert?: Uint8Array; key?: Uint8Array }> {
+  let form: FormData;
+  try {
+    form = await request.formData();
+  } catch {
+    throw new ConfvaultError(
+      "BAD_INPUT",
+      "The multipart body could not be parsed",
+      "Send parts named config.xml, cert and key.",
+    );
+  }
+  const part = async (name: string): Promise<Uint8Array | undefined> => {
+    const value = form.get(name);
+    if (value === null) return undefined;
+    return typeof value === "string"
+      ? new TextEncoder().encode(value)
+      : new Uint8Array(await value.arrayBuffer());
+  };
+  const config = (await part("config.xml")) ?? (await part("config"));
+  if (!config)
+    throw new ConfvaultError(
+      "BAD_INPUT",
+      "The multipart body has no config.xml part",
+      "Name the config part config.xml.",
+    );
+  const cert = await part("cert");
+  const key = await part("key");
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new ConfvaultError(
+      "BAD_USAGE",
+      "A certificate needs its private key and the other way round",
+      "Send both cert and key parts, or neither.",
+    );
+  }
+  return { config, cert, key };
+}
 
 const restoreBody = z.object({
   tag: z.string().min(1),
@@ -22,17 +63,20 @@ export function registerApiRoutes(app: Hono<AppEnv>, deps: AppDeps, maxBody: num
   const operator = requireRole("operator");
   const sizeLimit = limitBody(maxBody);
 
-  app.post("/api/v1/apply", operator, requireContentType(...XML_TYPES), sizeLimit, async (c) => {
+  app.post("/api/v1/apply", operator, requireContentType(...XML_TYPES, MULTIPART), sizeLimit, async (c) => {
     const reason = requireReason(c.req.query("reason"));
     const tag = c.req.query("tag") || undefined;
     const dryRun = flag(c.req.query("dry_run"));
-    const config = new Uint8Array(await c.req.arrayBuffer());
+    const isMultipart = (c.req.header("content-type") ?? "").toLowerCase().startsWith(MULTIPART);
+    const { config, cert, key } = isMultipart
+      ? await readMultipart(c.req.raw)
+      : { config: new Uint8Array(await c.req.arrayBuffer()), cert: undefined, key: undefined };
     if (config.length === 0) {
       throw new ConfvaultError("BAD_INPUT", "Empty request body", "Send the config.xml bytes as the body.");
     }
     const endTimer = metrics.applyDuration.startTimer();
     try {
-      const result = await ops.apply({ config, reason, tag, actor: actorOf(c), dryRun });
+      const result = await ops.apply({ config, cert, key, reason, tag, actor: actorOf(c), dryRun });
       const outcome = result.dryRun
         ? "dry_run"
         : result.rolledBackTo
