@@ -9,7 +9,10 @@ import { registerInit } from "./commands/init.ts";
 import { registerCluster } from "./commands/cluster.ts";
 import { registerKeys } from "./commands/keys.ts";
 import { registerLog } from "./commands/log.ts";
+import { registerPrune } from "./commands/prune.ts";
 import { registerMaintenance } from "./commands/maintenance.ts";
+import { registerRecover } from "./commands/recover.ts";
+import { registerRemote } from "./commands/remote.ts";
 import { registerRestore } from "./commands/restore.ts";
 import { registerServe } from "./commands/serve.ts";
 import { registerShow } from "./commands/show.ts";
@@ -44,11 +47,13 @@ export function buildProgram(rt: CliRuntime): Command {
     registerVerify,
     registerMaintenance,
     registerStatus,
-    registerKeys,
+    registerKeys, registerPrune,
     registerCluster,
     registerSync,
     registerServe,
     registerDemo,
+    registerRemote,
+    registerRecover,
   ]) {
     register(program, rt);
   }
