@@ -1,3 +1,4 @@
+import { BSD_FIREWALL_LOCAL_SECTIONS, BSD_FIREWALL_SECRETS, BSD_FIREWALL_VOLATILE } from "./bsd-firewall.ts";
 import type { Profile } from "./profile.ts";
 
 export const pfsense: Profile = {
@@ -5,35 +6,8 @@ export const pfsense: Profile = {
   description: "pfSense firewall",
   rootElement: "pfsense",
   live: { config: "/cf/conf/config.xml" },
-  localSections: [
-    "interfaces",
-    "hasync",
-    "system/hostname",
-    "system/domain",
-    "vlans",
-    "laggs",
-    "gifs",
-    "gres",
-    "virtualip",
-    "revision",
-  ],
-  secretPaths: [
-    "//cert/prv",
-    "//ca/prv",
-    "//user/password",
-    "//user/bcrypt-hash",
-    "//user/sha512-hash",
-    "//hasync/password",
-    "//ipsec/phase1/pre-shared-key",
-    "//ipsec/mobilekey/pre-shared-key",
-    "//openvpn-server/shared_key",
-    "//openvpn-client/shared_key",
-    "//openvpn-server/tls",
-    "//openvpn-client/tls",
-    "//authserver/ldap_bindpw",
-    "//authserver/radius_secret",
-    "//installedpackages/wireguard/tunnels/item/privatekey",
-  ],
-  volatilePaths: ["revision/time", "revision/username", "revision/description"],
+  localSections: BSD_FIREWALL_LOCAL_SECTIONS,
+  secretPaths: [...BSD_FIREWALL_SECRETS, "//installedpackages/wireguard/tunnels/item/privatekey"],
+  volatilePaths: BSD_FIREWALL_VOLATILE,
   idAttributes: ["id", "tracker"],
 };

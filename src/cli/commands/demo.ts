@@ -1,5 +1,4 @@
-import { execFileSync } from "node:child_process";
-import { promises as fsp, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { promises as fsp } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
@@ -9,43 +8,11 @@ import { writeFileAtomic } from "../../home/atomic-write.ts";
 import { homeLayout } from "../../home/layout.ts";
 import { openHome } from "../../home/open-home.ts";
 import type { CliRuntime } from "../runtime.ts";
+import { selfSignedCertificate } from "../self-signed-certificate.ts";
 import { startServer } from "../start-server.ts";
 import { waitForShutdown } from "../wait-for-shutdown.ts";
 
 const SAMPLE = new URL("../../../templates/sample/safesquid-config.xml", import.meta.url);
-
-/** A throwaway self-signed root for the demo (openssl when present; the demo works without). */
-function demoCertificate(): { cert: string; key: string } | undefined {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "confvault-demo-"));
-  try {
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-days",
-        "825",
-        "-subj",
-        "/CN=confvault demo root/O=confvault",
-        "-keyout",
-        `${dir}/k.pem`,
-        "-out",
-        `${dir}/c.pem`,
-      ],
-      { stdio: "ignore" },
-    );
-    return { cert: readFileSync(`${dir}/c.pem`, "utf8"), key: readFileSync(`${dir}/k.pem`, "utf8") };
-  } catch {
-    return undefined;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 export function registerDemo(program: Command, rt: CliRuntime): void {
   program
@@ -69,7 +36,7 @@ export function registerDemo(program: Command, rt: CliRuntime): void {
         const ctx = await openHome({ dir, env: rt.env, logger });
         const sample = new Uint8Array(await fsp.readFile(SAMPLE));
         await writeFileAtomic(ctx.live("config")!, sample);
-        const pair = demoCertificate();
+        const pair = selfSignedCertificate("confvault demo root");
         const first = await applyConfig({
           ctx,
           config: sample,
