@@ -5,7 +5,7 @@ import type { Source } from "../core/manifest.ts";
 import { prepareSnapshot } from "../core/prepare-snapshot.ts";
 import { requireReason } from "../core/require-reason.ts";
 import { restoreTo } from "../core/restore-to.ts";
-import { writeLive } from "../core/write-live.ts";
+import { stageLive } from "../core/write-live.ts";
 import { ConfvaultError, inOperation } from "../errors/confvault-error.ts";
 import type { HomeContext } from "../home/context.ts";
 import { acquireHomeLock } from "../home/home-lock.ts";
@@ -90,14 +90,28 @@ export async function applyConfig({
         "the pre-apply hook refused this change; read its output in the log",
       );
     }
-    const { commit, tag: made } = await commitSnapshot(ctx, {
-      prepared,
-      subject: `${source}: ${why.split("\n")[0]}`,
-      reason: why,
-      actor,
-      tag,
-      trailers: sourceCommit ? { "Confvault-Source-Commit": sourceCommit, ...trailers } : trailers,
-    });
+    // The live files are staged (written + fsynced beside the targets) while the commit is made,
+    // and renamed into place only once the restore point exists.
+    const writeLiveFiles = !noLive && source !== "capture";
+    const staging = writeLiveFiles
+      ? stageLive(ctx, { config: prepared.applied, cert: pair.cert, key: pair.key })
+      : undefined;
+    staging?.catch(() => undefined); // awaited below; keeps an early failure from counting as unhandled
+    let committed: { commit: string; tag: string };
+    try {
+      committed = await commitSnapshot(ctx, {
+        prepared,
+        subject: `${source}: ${why.split("\n")[0]}`,
+        reason: why,
+        actor,
+        tag,
+        trailers: sourceCommit ? { "Confvault-Source-Commit": sourceCommit, ...trailers } : trailers,
+      });
+    } catch (err) {
+      await staging?.then((s) => s.abort()).catch(() => undefined);
+      throw err;
+    }
+    const { commit, tag: made } = committed;
     const result: ApplyResult = {
       commit,
       tag: made,
@@ -106,8 +120,8 @@ export async function applyConfig({
       liveWritten: false,
       warnings: prepared.warnings,
     };
-    if (noLive || source === "capture") return result;
-    await writeLive(ctx, { config: prepared.applied, cert: pair.cert, key: pair.key });
+    if (!staging) return result;
+    await (await staging).commit();
     result.liveWritten = true;
     const done = { ...facts, commit, tag: made };
     const post = await runChangeHook(ctx, "post-apply", done);

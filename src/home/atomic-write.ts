@@ -2,16 +2,24 @@ import { randomBytes } from "node:crypto";
 import { promises as fsp } from "node:fs";
 import path from "node:path";
 
+export interface StagedFile {
+  target: string;
+  /** Renames the staged bytes over the target and fsyncs the folder. */
+  commit(): Promise<void>;
+  /** Removes the staged temp file; the target is untouched. */
+  abort(): Promise<void>;
+}
+
 /**
- * Writes a file so that readers see either the old bytes or the new bytes, never a mix:
- * temp file in the same folder, fsync, rename over the target, fsync the folder.
+ * Writes the new bytes into a temp file beside `target` and fsyncs it, without touching the
+ * target: the slow part of an atomic write, which can run while other work (a commit) goes on.
  * The existing file's mode and owner are kept (a new file gets `mode`, default 0644).
  */
-export async function writeFileAtomic(
+export async function stageFileAtomic(
   target: string,
   bytes: Uint8Array,
   options: { mode?: number } = {},
-): Promise<void> {
+): Promise<StagedFile> {
   const dir = path.dirname(target);
   await fsp.mkdir(dir, { recursive: true });
   let mode = options.mode ?? 0o644;
@@ -38,13 +46,33 @@ export async function writeFileAtomic(
     throw err;
   }
   await handle.close();
-  try {
-    await fsp.rename(tmp, target);
-  } catch (err) {
-    await fsp.rm(tmp, { force: true });
-    throw err;
-  }
-  await syncDir(dir);
+  return {
+    target,
+    async commit() {
+      try {
+        await fsp.rename(tmp, target);
+      } catch (err) {
+        await fsp.rm(tmp, { force: true });
+        throw err;
+      }
+      await syncDir(dir);
+    },
+    async abort() {
+      await fsp.rm(tmp, { force: true });
+    },
+  };
+}
+
+/**
+ * Writes a file so that readers see either the old bytes or the new bytes, never a mix:
+ * temp file in the same folder, fsync, rename over the target, fsync the folder.
+ */
+export async function writeFileAtomic(
+  target: string,
+  bytes: Uint8Array,
+  options: { mode?: number } = {},
+): Promise<void> {
+  await (await stageFileAtomic(target, bytes, options)).commit();
 }
 
 export async function syncDir(dir: string): Promise<void> {
