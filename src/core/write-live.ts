@@ -1,4 +1,5 @@
-import { type StagedFile, stageFileAtomic } from "../home/atomic-write.ts";
+import path from "node:path";
+import { removeStaleTemps, type StagedFile, stageFileAtomic } from "../home/atomic-write.ts";
 import type { HomeContext } from "../home/context.ts";
 
 export interface LiveFiles {
@@ -16,6 +17,11 @@ export async function stageLive(
   files: LiveFiles,
 ): Promise<{ commit(): Promise<string[]>; abort(): Promise<void> }> {
   const enc = new TextEncoder();
+  // Callers hold the home lock, so any temp file of ours beside a live file is from a killed writer.
+  const dirs = new Set(
+    [ctx.live("config"), ctx.live("cert"), ctx.live("key")].flatMap((p) => (p ? [path.dirname(p)] : [])),
+  );
+  await Promise.all([...dirs].map((d) => removeStaleTemps(d)));
   const jobs: Array<Promise<StagedFile>> = [];
   const keyPath = ctx.live("key");
   const certPath = ctx.live("cert");
