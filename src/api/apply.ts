@@ -47,6 +47,13 @@ export async function applyConfig({
   trailers,
 }: ApplyOptions): Promise<ApplyResult> {
   const why = requireReason(reason, "apply");
+  if (ctx.settings.role === "slave" && (source === "apply" || source === "merge")) {
+    throw new ConfvaultError(
+      "NOT_MASTER",
+      `node ${ctx.settings.node} is a slave: it takes its config from its master`,
+      `apply on the master (${ctx.settings.master ?? "see settings.master"}); local restores stay allowed here`,
+    );
+  }
   const lock = dryRun ? undefined : await acquireHomeLock(ctx.layout.dir, { operation: "apply" });
   try {
     const parent = await ctx.engine.branchTip("main");

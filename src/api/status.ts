@@ -4,6 +4,7 @@ import { sha256Hex } from "../core/manifest.ts";
 import { readSnapshot } from "../core/read-snapshot.ts";
 import { inOperation } from "../errors/confvault-error.ts";
 import type { HomeContext } from "../home/context.ts";
+import { readSyncStatus } from "../sync/sync-status.ts";
 
 async function folderSize(dir: string): Promise<number> {
   let total = 0;
@@ -61,6 +62,7 @@ export async function status({ ctx }: { ctx: HomeContext }): Promise<Record<stri
         };
       } else out.certificate = null;
     }
+    if (settings.role !== "standalone") out.sync = await readSyncStatus(ctx);
     return out;
   } catch (err) {
     throw inOperation("status", err);

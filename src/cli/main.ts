@@ -3,14 +3,16 @@ import { ConfvaultError, isConfvaultError } from "../errors/confvault-error.ts";
 import { exitCodeFor } from "../errors/status-map.ts";
 import { registerApply } from "./commands/apply.ts";
 import { registerCapture } from "./commands/capture.ts";
+import { registerCluster } from "./commands/cluster.ts";
 import { registerDemo } from "./commands/demo.ts";
 import { registerDiff } from "./commands/diff.ts";
+import { registerGithub } from "./commands/github.ts";
 import { registerInit } from "./commands/init.ts";
-import { registerCluster } from "./commands/cluster.ts";
 import { registerKeys } from "./commands/keys.ts";
 import { registerLog } from "./commands/log.ts";
-import { registerPrune } from "./commands/prune.ts";
 import { registerMaintenance } from "./commands/maintenance.ts";
+import { registerPropose } from "./commands/propose.ts";
+import { registerPrune } from "./commands/prune.ts";
 import { registerRecover } from "./commands/recover.ts";
 import { registerRemote } from "./commands/remote.ts";
 import { registerRestore } from "./commands/restore.ts";
@@ -47,11 +49,14 @@ export function buildProgram(rt: CliRuntime): Command {
     registerVerify,
     registerMaintenance,
     registerStatus,
-    registerKeys, registerPrune,
+    registerKeys,
+    registerPrune,
     registerCluster,
     registerSync,
     registerServe,
     registerDemo,
+    registerPropose,
+    registerGithub,
     registerRemote,
     registerRecover,
   ]) {

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { bindOperations } from "../api/operations.ts";
 import type { HomeContext, Logger } from "../home/context.ts";
 import { readTokenRecords } from "../home/token-file.ts";
+import { startReview } from "../review/start-review.ts";
 import { createApp } from "../server/create-app.ts";
 import { createMetrics } from "../server/metrics.ts";
 import { type NodeServer, serveNode } from "../server/serve-node.ts";
@@ -18,7 +19,7 @@ export function packageVersion(): string {
 /** Wires one home into the HTTP app and starts it on Node. Tokens are re-read on every check so new ones work at once. */
 export async function startServer(
   ctx: HomeContext,
-  options: { host: string; port: number; logger: Logger },
+  options: { host: string; port: number; logger: Logger; env?: Record<string, string | undefined> },
 ): Promise<NodeServer> {
   const metrics = createMetrics();
   const tokens = {
@@ -28,6 +29,9 @@ export async function startServer(
   };
   // Cluster sync by role: master fan-out + releases, or slave webhook + poller (src/sync/).
   const sync = await createSync({ ctx, metrics });
+  // GitHub review webhook when the home has "github" settings (not on slaves: merges apply on the master).
+  const review =
+    ctx.settings.role === "slave" ? undefined : await startReview(ctx, options.env ?? process.env);
   const app = createApp(
     {
       ops: bindOperations(ctx),
@@ -36,10 +40,16 @@ export async function startServer(
       metrics,
       bodyLimit: ctx.settings.server.bodyLimit,
       version: packageVersion(),
+      ...(review ? { github: review.webhook } : {}),
     },
     sync ? syncRoutes(sync.api) : {},
   );
-  const server = await serveNode({ app, host: options.host, port: options.port, logger: options.logger as never });
+  const server = await serveNode({
+    app,
+    host: options.host,
+    port: options.port,
+    logger: options.logger as never,
+  });
   sync?.start();
   return {
     url: server.url,

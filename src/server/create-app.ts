@@ -4,10 +4,17 @@ import { secureHeaders } from "hono/secure-headers";
 import { registerApiRoutes } from "./api-routes.ts";
 import { authenticate } from "./auth.ts";
 import { createErrorHandler, notFoundResponse } from "./error-response.ts";
+import { registerGithubRoutes } from "./github-routes.ts";
 import { observeRequests } from "./observe.ts";
 import type { AppDeps, AppEnv } from "./types.ts";
 
 export type { AppDeps, AppLogger } from "./types.ts";
+
+/** Extra routes (cluster sync): `beforeAuth` ones authenticate themselves (join token, node token, signature). */
+export interface ExtraRoutes {
+  beforeAuth?: (app: Hono<AppEnv>) => void;
+  afterAuth?: (app: Hono<AppEnv>) => void;
+}
 
 const DEFAULT_BODY_LIMIT = 32 * 1024 * 1024;
 
@@ -19,7 +26,7 @@ const DEFAULT_BODY_LIMIT = 32 * 1024 * 1024;
  * keep the port off untrusted networks or put the scrape behind the proxy). Everything under
  * /api/v1 needs `Authorization: Bearer <token>`; apply and restore need an operator token.
  */
-export function createApp(deps: AppDeps): Hono<AppEnv> {
+export function createApp(deps: AppDeps, extra: ExtraRoutes = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const maxBody = deps.bodyLimit ?? DEFAULT_BODY_LIMIT;
 
@@ -52,7 +59,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     return c.body(text, 200, { "content-type": deps.metrics.registry.contentType });
   });
 
+  // Registered first, so they answer before the bearer-token middleware below runs.
+  // The GitHub webhook authenticates by its signature.
+  if (deps.github) registerGithubRoutes(app, deps.github);
+  extra.beforeAuth?.(app);
   app.use("/api/v1/*", authenticate(deps.tokens));
   registerApiRoutes(app, deps, maxBody);
+  extra.afterAuth?.(app);
   return app;
 }

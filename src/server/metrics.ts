@@ -9,9 +9,18 @@ export interface AppMetrics {
   applyDuration: Histogram;
   restores: Counter<"result">;
   lastRestorePoint: Gauge;
+  /** Cluster sync (master): master sequence minus the sequence each slave applied. */
+  nodeLag: Gauge<"node">;
+  syncPushes: Counter<"result">;
+  syncDuration: Histogram;
 }
 
-export function createMetrics(): AppMetrics {
+export interface MetricsOptions {
+  /** Unix time of the newest restore point in the repository, read on each scrape (src/ops/). */
+  latestRestorePoint?: () => Promise<number | null>;
+}
+
+export function createMetrics(options: MetricsOptions = {}): AppMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
@@ -50,7 +59,29 @@ export function createMetrics(): AppMetrics {
     }),
     lastRestorePoint: new Gauge({
       name: "confvault_last_restore_point_timestamp_seconds",
-      help: "Unix time of the last restore point this server created",
+      help: "Unix time of the newest restore point (read from the repository on each scrape; set on apply)",
+      registers,
+      async collect() {
+        const latest = await options.latestRestorePoint?.().catch(() => null);
+        if (latest !== null && latest !== undefined) this.set(latest);
+      },
+    }),
+    nodeLag: new Gauge({
+      name: "confvault_node_lag_commits",
+      help: "Restore points a slave is behind the master (master sequence minus applied sequence)",
+      labelNames: ["node"] as const,
+      registers,
+    }),
+    syncPushes: new Counter({
+      name: "confvault_sync_pushes_total",
+      help: "Sync webhooks sent to slaves, by result (delivered, retried, failed, refused)",
+      labelNames: ["result"] as const,
+      registers,
+    }),
+    syncDuration: new Histogram({
+      name: "confvault_sync_duration_seconds",
+      help: "Time from a restore point appearing on main until every slave acknowledged it",
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
       registers,
     }),
   };

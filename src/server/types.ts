@@ -18,6 +18,22 @@ export interface AppDeps {
   /** Largest request body accepted, in bytes (default 32 MiB). */
   bodyLimit?: number;
   version: string;
+  /** GitHub review webhook (POST /hooks/github); absent when GitHub is not configured. */
+  github?: GithubWebhookDeps;
+}
+
+/** What POST /hooks/github needs: the webhook secret and the event handling (src/review/). */
+export interface GithubWebhookDeps {
+  secret: string;
+  /** Largest webhook body accepted (default 25 MiB, GitHub's cap). */
+  bodyLimit?: number;
+  events: {
+    remember(delivery: string): Promise<void>;
+    dispatch(event: { name: string; delivery: string; payload: unknown }): {
+      status: 200 | 202;
+      body: Record<string, unknown>;
+    };
+  };
 }
 
 /** Hono environment: what middleware leaves on the context for later handlers. */

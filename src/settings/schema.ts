@@ -1,7 +1,14 @@
 import { z } from "zod";
+import { alertsSchema, schedulesSchema } from "../ops/ops-settings.ts";
 
 const nodeName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, "letters, digits, '.', '_' or '-'");
-const pathList = z.array(z.string().min(1).max(300).regex(/^(\/\/)?[^/\s]+(\/[^/\s]+)*$/, "an element path like a/b or //a/b"));
+const pathList = z.array(
+  z
+    .string()
+    .min(1)
+    .max(300)
+    .regex(/^(\/\/)?[^/\s]+(\/[^/\s]+)*$/, "an element path like a/b or //a/b"),
+);
 
 /** The home's settings.json, version 1. Unknown keys are refused so typos surface. */
 export const settingsSchema = z
@@ -13,20 +20,40 @@ export const settingsSchema = z
     cluster: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, "letters, digits, '.', '_' or '-'"),
     liveRoot: z.string().min(1),
     live: z
-      .object({ config: z.string().min(1).optional(), cert: z.string().min(1).optional(), key: z.string().min(1).optional() })
+      .object({
+        config: z.string().min(1).optional(),
+        cert: z.string().min(1).optional(),
+        key: z.string().min(1).optional(),
+      })
       .strict()
       .default({}),
-    localSections: z.object({ add: pathList.default([]), remove: pathList.default([]) }).strict().default({ add: [], remove: [] }),
-    secretPaths: z.object({ add: pathList.default([]), remove: pathList.default([]) }).strict().default({ add: [], remove: [] }),
-    volatilePaths: z.object({ add: pathList.default([]), remove: pathList.default([]) }).strict().default({ add: [], remove: [] }),
+    localSections: z
+      .object({ add: pathList.default([]), remove: pathList.default([]) })
+      .strict()
+      .default({ add: [], remove: [] }),
+    secretPaths: z
+      .object({ add: pathList.default([]), remove: pathList.default([]) })
+      .strict()
+      .default({ add: [], remove: [] }),
+    volatilePaths: z
+      .object({ add: pathList.default([]), remove: pathList.default([]) })
+      .strict()
+      .default({ add: [], remove: [] }),
     master: z.url().optional(),
     keyFile: z.string().min(1).optional(),
-    hooks: z.object({ timeoutMs: z.number().int().min(100).max(600_000).default(30_000) }).strict().default({ timeoutMs: 30_000 }),
+    hooks: z
+      .object({ timeoutMs: z.number().int().min(100).max(600_000).default(30_000) })
+      .strict()
+      .default({ timeoutMs: 30_000 }),
     server: z
       .object({
         host: z.string().min(1).default("127.0.0.1"),
         port: z.number().int().min(0).max(65535).default(8740),
-        bodyLimit: z.number().int().min(1024).default(32 * 1024 * 1024),
+        bodyLimit: z
+          .number()
+          .int()
+          .min(1024)
+          .default(32 * 1024 * 1024),
       })
       .strict()
       .default({ host: "127.0.0.1", port: 8740, bodyLimit: 32 * 1024 * 1024 }),
@@ -53,6 +80,33 @@ export const settingsSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Pull-request review through GitHub (see src/review/). The API token comes from env
+     * CONFVAULT_GITHUB_TOKEN and the webhook secret from env CONFVAULT_GITHUB_WEBHOOK_SECRET or
+     * a mode-0600 file: neither is ever kept in settings.json or the repository.
+     */
+    github: z
+      .object({
+        owner: z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/, "a GitHub user or organisation name"),
+        repo: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, "a GitHub repository name"),
+        branch: z.string().min(1).max(200).default("main"),
+        /** REST API base URL: https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise. */
+        apiUrl: z.url().default("https://api.github.com"),
+        /** https URL git pushes to and fetches from (default https://github.com/OWNER/REPO.git). */
+        gitUrl: z.url().optional(),
+        /** Webhook secret file (mode 0600); default <home>/github-webhook.secret. */
+        webhookSecretFile: z.string().min(1).optional(),
+        /** Commit status context. */
+        statusContext: z.string().min(1).max(100).default("confvault"),
+        /** How long a merged change waits for the slaves' acks before its status is posted. */
+        syncWaitMs: z.number().int().min(0).max(3_600_000).default(60_000),
+      })
+      .strict()
+      .optional(),
+    /** Backup operations run by `serve` (src/ops/): node-cron expressions in UTC, null switches a job off. */
+    schedules: schedulesSchema,
+    /** Notification webhooks and thresholds for backup and sync alerts (src/ops/). */
+    alerts: alertsSchema,
   })
   .strict();
 

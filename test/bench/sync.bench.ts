@@ -13,7 +13,8 @@ import { ROOT } from "../helpers/temp-home.ts";
 import { freePort, http, NodeProcess } from "../sync/processes.ts";
 
 const SAMPLE = await fsp.readFile(path.join(ROOT, "templates/sample/safesquid-config.xml"), "utf8");
-const version = (n: number) => SAMPLE.replace("<request_timeout>120</request_timeout>", `<request_timeout>${n}</request_timeout>`);
+const version = (n: number) =>
+  SAMPLE.replace("<request_timeout>120</request_timeout>", `<request_timeout>${n}</request_timeout>`);
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -21,10 +22,28 @@ function percentile(values: number[], p: number): number {
 }
 
 async function startMaster(base: string): Promise<{ master: NodeProcess; admin: string }> {
-  const master = new NodeProcess("m1", path.join(base, "m1"), path.join(base, "m1-live"), "bench-master-key-0123456789", await freePort());
-  const init = await master.cli(["--json", "init", "--role", "master", "--node", "m1", "--cluster", "bench", "--live-root", master.liveRoot]);
+  const master = new NodeProcess(
+    "m1",
+    path.join(base, "m1"),
+    path.join(base, "m1-live"),
+    "bench-master-key-0123456789",
+    await freePort(),
+  );
+  const init = await master.cli([
+    "--json",
+    "init",
+    "--role",
+    "master",
+    "--node",
+    "m1",
+    "--cluster",
+    "bench",
+    "--live-root",
+    master.liveRoot,
+  ]);
   if (init.code !== 0) throw new Error(init.stderr);
-  const admin = JSON.parse(init.stdout).tokens.find((t: { role: string }) => t.role === "operator").token as string;
+  const admin = JSON.parse(init.stdout).tokens.find((t: { role: string }) => t.role === "operator")
+    .token as string;
   await master.start();
   return { master, admin };
 }
@@ -36,16 +55,30 @@ async function joinToken(master: NodeProcess, uses: number): Promise<string> {
 }
 
 /** Applies version n on the master and waits until `count` nodes acked that commit; returns ms. */
-async function applyAndWait(master: NodeProcess, admin: string, n: number, count: number, timeoutMs = 30_000): Promise<number> {
+async function applyAndWait(
+  master: NodeProcess,
+  admin: string,
+  n: number,
+  count: number,
+  timeoutMs = 30_000,
+): Promise<number> {
   const t0 = performance.now();
-  const r = await http(`${master.url}/api/v1/apply?reason=bench-${n}`, { method: "POST", token: admin, headers: { "content-type": "application/xml" }, body: version(n) });
+  const r = await http(`${master.url}/api/v1/apply?reason=bench-${n}`, {
+    method: "POST",
+    token: admin,
+    headers: { "content-type": "application/xml" },
+    body: version(n),
+  });
   if (r.status !== 201) throw new Error(`apply failed: ${JSON.stringify(r.json)}`);
   const commit = r.json.commit as string;
   for (;;) {
     const c = await http(`${master.url}/api/v1/cluster`, { token: admin });
-    const acked = (c.json.nodes as Array<{ applied: { commit: string } | null }>).filter((x) => x.applied?.commit === commit).length;
+    const acked = (c.json.nodes as Array<{ applied: { commit: string } | null }>).filter(
+      (x) => x.applied?.commit === commit,
+    ).length;
     if (acked >= count) return performance.now() - t0;
-    if (performance.now() - t0 > timeoutMs) throw new Error(`only ${acked}/${count} acked after ${timeoutMs} ms`);
+    if (performance.now() - t0 > timeoutMs)
+      throw new Error(`only ${acked}/${count} acked after ${timeoutMs} ms`);
     await new Promise((res) => setTimeout(res, 5));
   }
 }
@@ -56,16 +89,44 @@ async function tenSlaveProcesses(base: string, applies: number) {
   const slaves: NodeProcess[] = [];
   try {
     for (let i = 1; i <= 10; i++) {
-      slaves.push(new NodeProcess(`s${i}`, path.join(base, `s${i}`), path.join(base, `s${i}-live`), `bench-slave-${i}-key-0123456789`, await freePort()));
+      slaves.push(
+        new NodeProcess(
+          `s${i}`,
+          path.join(base, `s${i}`),
+          path.join(base, `s${i}-live`),
+          `bench-slave-${i}-key-0123456789`,
+          await freePort(),
+        ),
+      );
     }
     // Joins in order (the first is the canary), in batches to spare a small machine.
     for (const s of slaves) {
       await fsp.mkdir(path.dirname(s.livePath()), { recursive: true });
-      await fsp.writeFile(s.livePath(), SAMPLE.replace("proxy-a.example.internal", `proxy-${s.name}.example.internal`));
-      const r = await s.cli(["init", "--role", "slave", "--node", s.name, "--cluster", "bench", "--live-root", s.liveRoot, "--master", master.url, "--url", s.url, "--join-token", token]);
+      await fsp.writeFile(
+        s.livePath(),
+        SAMPLE.replace("proxy-a.example.internal", `proxy-${s.name}.example.internal`),
+      );
+      const r = await s.cli([
+        "init",
+        "--role",
+        "slave",
+        "--node",
+        s.name,
+        "--cluster",
+        "bench",
+        "--live-root",
+        s.liveRoot,
+        "--master",
+        master.url,
+        "--url",
+        s.url,
+        "--join-token",
+        token,
+      ]);
       if (r.code !== 0) throw new Error(r.stderr);
     }
-    await Promise.all(slaves.map((s) => s.start()));
+    for (let i = 0; i < slaves.length; i += 3)
+      await Promise.all(slaves.slice(i, i + 3).map((s) => s.start()));
     await applyAndWait(master, admin, 1, 10); // warm-up: first release per node, identity derivations
     const times: number[] = [];
     for (let i = 0; i < applies; i++) times.push(await applyAndWait(master, admin, 100 + i, 10));
@@ -115,7 +176,14 @@ async function simulatedFanOut(base: string, count: number, applies: number) {
             method: "POST",
             token: sim.nodeToken,
             headers: { "content-type": "application/json" },
-            body: JSON.stringify({ node: sim.name, commit, sequence: rel.json.sequence, ok: true, tag: rel.json.tag, applied: { commit, sequence: rel.json.sequence, tag: rel.json.tag } }),
+            body: JSON.stringify({
+              node: sim.name,
+              commit,
+              sequence: rel.json.sequence,
+              ok: true,
+              tag: rel.json.tag,
+              applied: { commit, sequence: rel.json.sequence, tag: rel.json.tag },
+            }),
           });
         });
       });
@@ -125,7 +193,12 @@ async function simulatedFanOut(base: string, count: number, applies: number) {
       const joined = await http(`${master.url}/api/v1/cluster/join`, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ node: sim.name, url: `http://127.0.0.1:${port}`, recipient, joinToken: token }),
+        body: JSON.stringify({
+          node: sim.name,
+          url: `http://127.0.0.1:${port}`,
+          recipient,
+          joinToken: token,
+        }),
       });
       if (joined.status !== 201) throw new Error(JSON.stringify(joined.json));
       sim.nodeToken = joined.json.nodeToken;
@@ -146,9 +219,13 @@ export async function run(): Promise<Record<string, number>> {
   const base = await fsp.mkdtemp(path.join(os.tmpdir(), "confvault-bench-sync-"));
   try {
     const ten = await tenSlaveProcesses(path.join(base, "ten"), Number(process.env.BENCH_SYNC_APPLIES ?? 20));
-    console.log(`sync: apply on master → 10 slave processes all acked: p50 ${ten.p50.toFixed(0)} ms, p99 ${ten.p99.toFixed(0)} ms over ${ten.runs} applies (target p50 ≤ 300 ms, p99 ≤ 1000 ms: ${(ten.p50 / 300).toFixed(2)}× / ${(ten.p99 / 1000).toFixed(2)}× of target; SafeSquid polling: 60–300 s)`);
+    console.log(
+      `sync: apply on master → 10 slave processes all acked: p50 ${ten.p50.toFixed(0)} ms, p99 ${ten.p99.toFixed(0)} ms over ${ten.runs} applies (target p50 ≤ 300 ms, p99 ≤ 1000 ms: ${(ten.p50 / 300).toFixed(2)}× / ${(ten.p99 / 1000).toFixed(2)}× of target; SafeSquid polling: 60–300 s)`,
+    );
     const fleet = await simulatedFanOut(path.join(base, "fleet"), 100, 5);
-    console.log(`sync: fan-out to 100 simulated slaves all acked: p50 ${fleet.p50.toFixed(0)} ms, max ${fleet.max.toFixed(0)} ms over ${fleet.runs} applies (target: 1,000 slaves ≤ 10 s)`);
+    console.log(
+      `sync: fan-out to 100 simulated slaves all acked: p50 ${fleet.p50.toFixed(0)} ms, max ${fleet.max.toFixed(0)} ms over ${fleet.runs} applies (target: 1,000 slaves ≤ 10 s)`,
+    );
     return { tenP50Ms: ten.p50, tenP99Ms: ten.p99, fleet100P50Ms: fleet.p50, fleet100MaxMs: fleet.max };
   } finally {
     await fsp.rm(base, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { status } from "../../api/status.ts";
+import { formatSyncStatus } from "../../sync/sync-status.ts";
 import type { CliRuntime } from "../runtime.ts";
 
 export function registerStatus(program: Command, rt: CliRuntime): void {
@@ -23,6 +24,8 @@ export function registerStatus(program: Command, rt: CliRuntime): void {
           : "certificate: none recorded",
         `repository: ${((s.repositoryBytes as number) / 1048576).toFixed(2)} MiB`,
       ];
+      if (s.sync !== undefined)
+        lines.push(formatSyncStatus(s.sync as Parameters<typeof formatSyncStatus>[0]));
       rt.print(cmd, s, lines.join("\n"));
     });
 }

@@ -1,0 +1,220 @@
+import { promises as fsp } from "node:fs";
+import { z } from "zod";
+import { ConfvaultError } from "../errors/confvault-error.ts";
+import type { HomeContext } from "../home/context.ts";
+import { validateRecipients } from "../seal/recipients.ts";
+import type { AppMetrics } from "../server/metrics.ts";
+import { hashToken } from "../server/tokens.ts";
+import { type ClusterStatus, clusterStatus } from "./cluster-status.ts";
+import { type Ack, createFanOut, type HeldRollout } from "./fan-out.ts";
+import type { FetchLike } from "./http-json.ts";
+import { consumeJoinToken, ensureClusterSecret } from "./join-tokens.ts";
+import { randomToken, readJson, syncPaths } from "./json-state.ts";
+import { createNodeRegistry, type NodeRecord } from "./node-registry.ts";
+import { createReleaseSource, type Release, type ReleaseHead } from "./release.ts";
+import { watchTip } from "./tip-watcher.ts";
+
+const nodeName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/);
+
+export const joinRequestSchema = z.object({
+  node: nodeName,
+  url: z.url(),
+  recipient: z.string().min(1).max(2000),
+  joinToken: z.string().min(1).max(200),
+  cluster: z.string().optional(),
+});
+
+export const ackSchema = z.object({
+  node: nodeName,
+  commit: z.string().regex(/^[0-9a-f]{40}$/),
+  sequence: z.number().int().min(0),
+  ok: z.boolean(),
+  skipped: z.boolean().optional(),
+  error: z.string().max(4000).optional(),
+  code: z.string().max(100).optional(),
+  appliedCommit: z.string().max(100).optional(),
+  tag: z.string().max(300).optional(),
+  drift: z.boolean().optional(),
+  applied: z
+    .object({ commit: z.string(), sequence: z.number().int(), tag: z.string() })
+    .nullable()
+    .optional(),
+});
+
+export interface JoinAnswer {
+  cluster: string;
+  clusterSecret: string;
+  nodeToken: string;
+  masterNode: string;
+}
+
+/** What the HTTP routes of a master call (see src/server/sync-routes.ts). */
+export interface MasterSyncApi {
+  role: "master";
+  join(body: unknown): Promise<JoinAnswer>;
+  /** The node a node token belongs to; UNAUTHORIZED otherwise. */
+  authenticate(token: string | undefined): Promise<NodeRecord>;
+  latest(node: NodeRecord, report: { drift?: boolean }): Promise<ReleaseHead | null>;
+  release(node: NodeRecord, commit: string): Promise<Release>;
+  ack(node: NodeRecord, body: unknown): Promise<void>;
+  setRecipient(node: NodeRecord, recipient: string): Promise<void>;
+  status(): Promise<ClusterStatus>;
+  resume(options: { skipCanary?: boolean }): Promise<HeldRollout | null>;
+}
+
+function badInput(what: string, issues: z.core.$ZodIssue[], hint: string): never {
+  throw new ConfvaultError(
+    "BAD_INPUT",
+    `invalid ${what}: ${issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ")}`,
+    hint,
+  );
+}
+
+/** The master's cluster sync: joins, releases, acks, the tip watcher and the fan-out. */
+export async function createMasterSync(options: {
+  ctx: HomeContext;
+  fetch?: FetchLike;
+  metrics?: Pick<AppMetrics, "nodeLag" | "syncPushes" | "syncDuration">;
+}): Promise<MasterSyncApi & { start(): void; stop(): Promise<void> }> {
+  const { ctx } = options;
+  const paths = syncPaths(ctx.layout.state);
+  await fsp.mkdir(ctx.layout.state, { recursive: true, mode: 0o700 });
+  const secret = await ensureClusterSecret(paths.clusterSecret);
+  const registry = createNodeRegistry(paths.nodes);
+  const releases = createReleaseSource(ctx);
+  const fanOut = createFanOut({
+    registry,
+    secret,
+    cluster: ctx.settings.cluster,
+    stateFile: paths.rollout,
+    sync: ctx.settings.sync,
+    fetch: options.fetch ?? fetch,
+    logger: ctx.logger,
+    metrics: options.metrics,
+    now: () => ctx.now(),
+  });
+  await fanOut.init();
+  let watcher: ReturnType<typeof watchTip> | undefined;
+
+  const api: MasterSyncApi = {
+    role: "master",
+    async join(body) {
+      const parsed = joinRequestSchema.safeParse(body);
+      if (!parsed.success)
+        badInput("join request", parsed.error.issues, 'send {"node", "url", "recipient", "joinToken"}');
+      const req = parsed.data;
+      validateRecipients([req.recipient]);
+      if (req.node === ctx.settings.node) {
+        throw new ConfvaultError(
+          "CONFLICT",
+          `the master itself is called ${req.node}`,
+          "give the slave another --node name",
+        );
+      }
+      await consumeJoinToken(paths.joinTokens, req.joinToken, ctx.now());
+      const nodeToken = randomToken("cvn_", 32);
+      await registry.join({
+        name: req.node,
+        url: req.url,
+        recipient: req.recipient,
+        tokenHash: await hashToken(nodeToken),
+        joinedAt: ctx.now().toISOString(),
+      });
+      ctx.logger.info({ node: req.node, url: req.url }, "sync: node joined");
+      return {
+        cluster: ctx.settings.cluster,
+        clusterSecret: secret,
+        nodeToken,
+        masterNode: ctx.settings.node,
+      };
+    },
+    async authenticate(token) {
+      const node = token ? await registry.byToken(token) : undefined;
+      if (!node) {
+        throw new ConfvaultError(
+          "UNAUTHORIZED",
+          "unknown node token",
+          "join this slave again: `confvault cluster join --master URL --join-token T`",
+        );
+      }
+      return node;
+    },
+    async latest(node, report) {
+      await registry.update(node.name, {
+        lastContact: ctx.now().toISOString(),
+        reachable: true,
+        ...(report.drift === undefined ? {} : { drift: report.drift }),
+      });
+      return await fanOut.latestFor(node.name);
+    },
+    async release(node, commit) {
+      return await releases.build(commit, node.recipient);
+    },
+    async ack(node, body) {
+      const parsed = ackSchema.safeParse(body);
+      if (!parsed.success)
+        badInput("ack", parsed.error.issues, "the slave runs an incompatible confvault version");
+      if (parsed.data.node !== node.name) {
+        throw new ConfvaultError(
+          "FORBIDDEN",
+          `node ${node.name} cannot report for ${parsed.data.node}`,
+          "each slave reports with its own node token",
+        );
+      }
+      await fanOut.ack(parsed.data as Ack);
+    },
+    async setRecipient(node, recipient) {
+      validateRecipients([recipient]);
+      await registry.update(node.name, { recipient });
+      await registry.flush();
+    },
+    async status() {
+      const tip = await ctx.engine.branchTip("main");
+      return clusterStatus({
+        ctx,
+        tip: tip ? await releases.head(tip) : null,
+        nodes: await registry.list(),
+        rollout: fanOut.state(),
+        canaries: await fanOut.canaries(),
+      });
+    },
+    resume: (o) => fanOut.resume(o),
+  };
+
+  const takeResumeRequest = async () => {
+    const request = await readJson<{ skipCanary?: boolean } | null>(paths.resume, null);
+    if (request === null) return;
+    await fsp.rm(paths.resume, { force: true });
+    const held = await fanOut.resume({ skipCanary: request.skipCanary });
+    ctx.logger.info(
+      { held: held?.tag ?? null },
+      held ? "sync: rollout resumed" : "sync: resume requested, nothing was held",
+    );
+  };
+
+  return {
+    ...api,
+    start() {
+      // Derive the identity now (scrypt), not when the first restore point is to be pushed.
+      void ctx
+        .keys()
+        .catch((err) => ctx.logger.error({ err: (err as Error).message }, "sync: no activation key"));
+      watcher = watchTip({
+        ctx,
+        intervalMs: ctx.settings.sync.watchIntervalMs,
+        onTip: async (commit) => {
+          const head = await releases.head(commit);
+          void fanOut
+            .onTip(head)
+            .catch((err) => ctx.logger.error({ err: (err as Error).message }, "sync: rollout failed"));
+        },
+        onTick: takeResumeRequest,
+      });
+    },
+    async stop() {
+      watcher?.stop();
+      fanOut.stop();
+      await registry.flush();
+    },
+  };
+}

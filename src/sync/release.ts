@@ -1,0 +1,131 @@
+import { base64 } from "@scure/base";
+import { z } from "zod";
+import { parseTrailers } from "../core/commit-message.ts";
+import type { Manifest } from "../core/manifest.ts";
+import { readSnapshot } from "../core/read-snapshot.ts";
+import { ConfvaultError } from "../errors/confvault-error.ts";
+import type { HomeContext } from "../home/context.ts";
+import { sealBundle } from "../seal/seal-bundle.ts";
+import type { SecretBundle } from "../seal/secret-bundle.ts";
+import { unsealBundle } from "../seal/unseal-bundle.ts";
+
+/** What a slave fetches: one master commit, its config with markers, its bundle sealed to that slave only. */
+export interface Release {
+  cluster: string;
+  commit: string;
+  sequence: number;
+  tag: string;
+  reason: string;
+  actor: string;
+  manifest: Manifest;
+  /** base64 of the committed config.xml (secret markers in place). */
+  config: string;
+  /** base64 of the bundle re-sealed to the requesting slave's recipient. */
+  bundle: string;
+}
+
+export interface ReleaseHead {
+  commit: string;
+  sequence: number;
+  tag: string;
+}
+
+export const releaseSchema = z.object({
+  cluster: z.string(),
+  commit: z.string().regex(/^[0-9a-f]{40}$/),
+  sequence: z.number().int().min(1),
+  tag: z.string(),
+  reason: z.string(),
+  actor: z.string(),
+  manifest: z.looseObject({
+    format: z.literal(1),
+    sequence: z.number(),
+    config: z.looseObject({ sha256: z.string() }),
+  }),
+  config: z.string(),
+  bundle: z.string(),
+});
+
+interface Opened {
+  head: ReleaseHead;
+  reason: string;
+  actor: string;
+  manifest: Manifest;
+  committedConfig: Uint8Array;
+  bundle: SecretBundle;
+}
+
+/**
+ * Builds releases on the master. One commit is read, checked against its manifest and unsealed
+ * once (cached); the bundle is then sealed again for each slave's recipient, so every slave can
+ * open only its own copy and no plaintext secret crosses the wire.
+ */
+export function createReleaseSource(ctx: HomeContext) {
+  const opened = new Map<string, Promise<Opened>>();
+  const sealed = new Map<string, Promise<string>>();
+
+  const open = (commit: string): Promise<Opened> => {
+    let p = opened.get(commit);
+    if (!p) {
+      p = (async () => {
+        const snap = await readSnapshot(ctx, commit);
+        const keys = await ctx.keys();
+        const bundle = await unsealBundle(snap.sealed, [keys.identity]);
+        const tag = (await ctx.engine.listTags("rp/")).find((t) => t.commit === commit);
+        const message = tag?.message ?? (await ctx.engine.readCommit(commit)).message;
+        const { trailers, subject } = parseTrailers(message);
+        return {
+          head: { commit, sequence: snap.manifest.sequence, tag: tag?.name ?? "" },
+          reason: trailers["Confvault-Reason"] ?? subject,
+          actor: trailers["Confvault-Actor"] ?? "",
+          manifest: snap.manifest,
+          committedConfig: snap.committedConfig,
+          bundle,
+        };
+      })();
+      p.catch(() => opened.delete(commit));
+      opened.set(commit, p);
+      // Keep the few newest: rollouts only ever ask for recent commits.
+      if (opened.size > 8) opened.delete(opened.keys().next().value as string);
+    }
+    return p;
+  };
+
+  return {
+    /** Head (commit, sequence, tag) of a commit on main. */
+    async head(commit: string): Promise<ReleaseHead> {
+      return (await open(commit)).head;
+    },
+    async build(ref: string, recipient: string): Promise<Release> {
+      if (!/^[0-9a-f]{40}$/.test(ref)) {
+        throw new ConfvaultError(
+          "BAD_USAGE",
+          `a release is addressed by its full commit id, got "${ref}"`,
+          "use the commit from the webhook or from /api/v1/releases/latest",
+        );
+      }
+      const o = await open(ref);
+      const key = `${ref}:${recipient}`;
+      let bundle = sealed.get(key);
+      if (!bundle) {
+        bundle = sealBundle(o.bundle, [recipient]).then((b) => base64.encode(b));
+        bundle.catch(() => sealed.delete(key));
+        sealed.set(key, bundle);
+        if (sealed.size > 4096) sealed.delete(sealed.keys().next().value as string);
+      }
+      return {
+        cluster: ctx.settings.cluster,
+        commit: ref,
+        sequence: o.head.sequence,
+        tag: o.head.tag,
+        reason: o.reason,
+        actor: o.actor,
+        manifest: o.manifest,
+        config: base64.encode(o.committedConfig),
+        bundle: await bundle,
+      };
+    },
+  };
+}
+
+export type ReleaseSource = ReturnType<typeof createReleaseSource>;
