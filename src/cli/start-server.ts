@@ -3,6 +3,9 @@ import { bindOperations } from "../api/operations.ts";
 import type { HomeContext, Logger } from "../home/context.ts";
 import { readTokenRecords } from "../home/token-file.ts";
 import { startReview } from "../review/start-review.ts";
+import { latestRestorePointSeconds } from "../ops/ops-metrics.ts";
+import { opsRoutes } from "../ops/ops-routes.ts";
+import { createOps } from "../ops/start-ops.ts";
 import { createApp } from "../server/create-app.ts";
 import { createMetrics } from "../server/metrics.ts";
 import { type NodeServer, serveNode } from "../server/serve-node.ts";
@@ -19,9 +22,18 @@ export function packageVersion(): string {
 /** Wires one home into the HTTP app and starts it on Node. Tokens are re-read on every check so new ones work at once. */
 export async function startServer(
   ctx: HomeContext,
-  options: { host: string; port: number; logger: Logger; env?: Record<string, string | undefined> },
+  options: {
+    host: string;
+    port: number;
+    logger: Logger;
+    env?: Record<string, string | undefined>;
+    /** Scheduled backup jobs and alerts (src/ops/); default on. */
+    schedules?: boolean;
+  },
 ): Promise<NodeServer> {
-  const metrics = createMetrics();
+  const metrics = createMetrics({ latestRestorePoint: () => latestRestorePointSeconds(ctx) });
+  // Backup operations: scheduled capture/push/drill/maintenance/prune, alerts, their metrics.
+  const ops = createOps({ ctx, metrics, env: options.env ?? process.env });
   const tokens = {
     async verify(token: string) {
       return await createTokenVerifier(await readTokenRecords(ctx.layout.tokens)).verify(token);
@@ -42,7 +54,7 @@ export async function startServer(
       version: packageVersion(),
       ...(review ? { github: review.webhook } : {}),
     },
-    sync ? syncRoutes(sync.api) : {},
+    [sync ? syncRoutes(sync.api) : {}, opsRoutes(ctx)],
   );
   const server = await serveNode({
     app,
@@ -51,9 +63,12 @@ export async function startServer(
     logger: options.logger as never,
   });
   sync?.start();
+  if (options.schedules !== false) await ops.start();
   return {
     url: server.url,
     async close() {
+      // First: no new scheduled runs; the ones in progress finish and release the home lock.
+      await ops.stop();
       await sync?.stop();
       await server.close();
     },

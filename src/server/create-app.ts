@@ -26,7 +26,8 @@ const DEFAULT_BODY_LIMIT = 32 * 1024 * 1024;
  * keep the port off untrusted networks or put the scrape behind the proxy). Everything under
  * /api/v1 needs `Authorization: Bearer <token>`; apply and restore need an operator token.
  */
-export function createApp(deps: AppDeps, extra: ExtraRoutes = {}): Hono<AppEnv> {
+export function createApp(deps: AppDeps, extra: ExtraRoutes | ExtraRoutes[] = {}): Hono<AppEnv> {
+  const extras = Array.isArray(extra) ? extra : [extra];
   const app = new Hono<AppEnv>();
   const maxBody = deps.bodyLimit ?? DEFAULT_BODY_LIMIT;
 
@@ -62,9 +63,9 @@ export function createApp(deps: AppDeps, extra: ExtraRoutes = {}): Hono<AppEnv> 
   // Registered first, so they answer before the bearer-token middleware below runs.
   // The GitHub webhook authenticates by its signature.
   if (deps.github) registerGithubRoutes(app, deps.github);
-  extra.beforeAuth?.(app);
+  for (const e of extras) e.beforeAuth?.(app);
   app.use("/api/v1/*", authenticate(deps.tokens));
   registerApiRoutes(app, deps, maxBody);
-  extra.afterAuth?.(app);
+  for (const e of extras) e.afterAuth?.(app);
   return app;
 }

@@ -18,13 +18,25 @@ function describe(r: RecoverResult): string {
 export function registerRecover(program: Command, rt: CliRuntime): void {
   program
     .command("recover")
-    .description("disaster recovery: build a new home from a remote and put a restore point live (needs the activation key)")
+    .description(
+      "disaster recovery: build a new home from a remote and put a restore point live (needs the activation key)",
+    )
     .requiredOption("--from <url>", "the remote (http(s), ssh or a path)")
     .option("--ref <rp>", "restore point to put live (default: the latest, the remote's main)")
     .option("--keep-local", "keep the node-local sections of a config.xml already on this machine")
-    .option("--force", "accept files that no longer match their manifest (a bad seal or a wrong key is never accepted)")
+    .option(
+      "--force",
+      "accept files that no longer match their manifest (a bad seal or a wrong key is never accepted)",
+    )
     .option("--allow-foreign-cluster", "accept a restore point made by another cluster than --cluster")
-    .addOption(new Option("--profile <name>", "appliance profile (default: the restore point's)").choices(["safesquid", "opnsense", "pfsense", "generic"]))
+    .addOption(
+      new Option("--profile <name>", "appliance profile (default: the restore point's)").choices([
+        "safesquid",
+        "opnsense",
+        "pfsense",
+        "generic",
+      ]),
+    )
     .option("--live-root <dir>", "resolve every live path under this folder", "/")
     .option("--node <name>", "this node's name (default: the restore point's)")
     .option("--cluster <name>", "this node's cluster (default: the restore point's)")
@@ -33,7 +45,10 @@ export function registerRecover(program: Command, rt: CliRuntime): void {
     .option("--shallow", "do not fetch the full history after the live files are written")
     .action(async (opts, cmd: Command) => {
       const g = rt.globals(cmd);
-      if (opts.force) rt.err("warning: --force accepts files that do not match their manifest (seals and keys are still checked)");
+      if (opts.force)
+        rt.err(
+          "warning: --force accepts files that do not match their manifest (seals and keys are still checked)",
+        );
       const result = await recover({
         dir: rt.homeDir(cmd),
         from: opts.from,

@@ -11,15 +11,27 @@ import type { CliRuntime } from "../runtime.ts";
 
 function describeOutcome(o: PushOutcome): string {
   if (!o.ok) return `FAIL  ${o.remote}  ${o.error?.code}: ${o.error?.message}`;
-  const what = o.updated.length === 0 ? "up to date" : `${o.updated.length} ref(s) pushed${o.updated.includes("main") ? " (main moved)" : ""}`;
+  const what =
+    o.updated.length === 0
+      ? "up to date"
+      : `${o.updated.length} ref(s) pushed${o.updated.includes("main") ? " (main moved)" : ""}`;
   return `ok    ${o.remote}  ${what}  via ${o.transport}`;
 }
 
 /** A progress bar on stderr, only on a terminal and never with --json. */
-function progressBar(rt: CliRuntime, json: boolean): { update(p: PushProgress): void; stop(): void } | undefined {
+function progressBar(
+  rt: CliRuntime,
+  json: boolean,
+): { update(p: PushProgress): void; stop(): void } | undefined {
   if (!rt.isTTY || json) return undefined;
   const bar = new cliProgress.SingleBar(
-    { format: "{remote} {phase} [{bar}] {value}/{total}", stream: process.stderr, hideCursor: true, clearOnComplete: true, barsize: 30 },
+    {
+      format: "{remote} {phase} [{bar}] {value}/{total}",
+      stream: process.stderr,
+      hideCursor: true,
+      clearOnComplete: true,
+      barsize: 30,
+    },
     cliProgress.Presets.legacy,
   );
   let started = false;
@@ -42,21 +54,32 @@ function progressBar(rt: CliRuntime, json: boolean): { update(p: PushProgress): 
 }
 
 export function registerRemote(program: Command, rt: CliRuntime): void {
-  const remote = program.command("remote").description("off-site copies of the repository: add, list, remove, push");
+  const remote = program
+    .command("remote")
+    .description("off-site copies of the repository: add, list, remove, push");
 
   remote
     .command("add")
     .description("register a remote (http(s), ssh, or a path); tokens never go into settings")
     .argument("<name>", "remote name, e.g. offsite")
-    .argument("<url>", "https://host/team/configs.git, ssh://git@host/configs.git, git@host:configs.git or /path/to/bare.git")
+    .argument(
+      "<url>",
+      "https://host/team/configs.git, ssh://git@host/configs.git, git@host:configs.git or /path/to/bare.git",
+    )
     .option("--token-env <var>", "read the token from this environment variable at push time")
     .option("--token-stdin", "read the token from stdin and keep it in <home>/remotes/NAME.token (mode 0600)")
     .option("--username <name>", "user name sent with the token (HTTP Basic)", "x-access-token")
     .option("--via-git", "always push through the git CLI (same as --transport git)")
-    .addOption(new Option("--transport <t>", "who pushes: auto (git CLI when on PATH), git, isomorphic-git").choices(["auto", "git", "isomorphic-git"]).default("auto"))
+    .addOption(
+      new Option("--transport <t>", "who pushes: auto (git CLI when on PATH), git, isomorphic-git")
+        .choices(["auto", "git", "isomorphic-git"])
+        .default("auto"),
+    )
     .action(async (name: string, url: string, opts, cmd: Command) => {
       const ctx = await rt.open(cmd);
-      const token = opts.tokenStdin ? new TextDecoder().decode(await readInputFile("-", "token")).trim() : undefined;
+      const token = opts.tokenStdin
+        ? new TextDecoder().decode(await readInputFile("-", "token")).trim()
+        : undefined;
       const added = await remoteAdd({
         ctx,
         name,
@@ -66,8 +89,16 @@ export function registerRemote(program: Command, rt: CliRuntime): void {
         token,
         username: opts.username,
       });
-      const tokenNote = added.tokenEnv ? `token from $${added.tokenEnv}` : token ? "token stored in remotes/" + `${name}.token` : "no token";
-      rt.print(cmd, added, `added remote ${added.name} (${tokenNote}); push with: confvault remote push ${added.name}`);
+      const tokenNote = added.tokenEnv
+        ? `token from $${added.tokenEnv}`
+        : token
+          ? "token stored in remotes/" + `${name}.token`
+          : "no token";
+      rt.print(
+        cmd,
+        added,
+        `added remote ${added.name} (${tokenNote}); push with: confvault remote push ${added.name}`,
+      );
     });
 
   remote

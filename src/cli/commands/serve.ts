@@ -12,6 +12,7 @@ export function registerServe(program: Command, rt: CliRuntime): void {
     .option("--port <port>", "port (default: settings, 8740; 0 picks a free one)", (v: string) =>
       Number.parseInt(v, 10),
     )
+    .option("--no-schedules", "do not run the scheduled backup jobs and alerts (settings.schedules)")
     .action(async (opts, cmd: Command) => {
       const logger = rt.logger(rt.env.CONFVAULT_LOG_LEVEL ?? "info");
       const ctx = await openHome({
@@ -24,6 +25,8 @@ export function registerServe(program: Command, rt: CliRuntime): void {
         host: opts.host ?? ctx.settings.server.host,
         port: opts.port ?? ctx.settings.server.port,
         logger,
+        env: rt.env,
+        schedules: opts.schedules !== false,
       });
       logger.info({ url: server.url, home: ctx.layout.dir, role: ctx.settings.role }, "confvault listening");
       rt.print(cmd, { url: server.url }, `confvault ${ctx.settings.role} listening on ${server.url}`);

@@ -1,14 +1,22 @@
 import type { Command } from "commander";
 import { status } from "../../api/status.ts";
 import { formatSyncStatus } from "../../sync/sync-status.ts";
+import { readDrills } from "../../ops/drill-store.ts";
+import { buildOpsReport, formatOpsReport } from "../../ops/ops-report.ts";
 import type { CliRuntime } from "../runtime.ts";
 
 export function registerStatus(program: Command, rt: CliRuntime): void {
   program
     .command("status")
     .description("this node: role, current restore point, drift of the live files, certificate expiry")
-    .action(async (_opts, cmd: Command) => {
+    .option("--report", "backup operations report: schedules, success rates, sizes, remotes, drills, nodes, certificate (markdown; JSON with --json)")
+    .action(async (opts, cmd: Command) => {
       const ctx = await rt.open(cmd);
+      if (opts.report) {
+        const report = await buildOpsReport(ctx);
+        rt.print(cmd, report, formatOpsReport(report));
+        return;
+      }
       const s = await status({ ctx });
       const latest = s.latest as { tag: string; time: string } | null;
       const cert = s.certificate as
@@ -26,6 +34,11 @@ export function registerStatus(program: Command, rt: CliRuntime): void {
       ];
       if (s.sync !== undefined)
         lines.push(formatSyncStatus(s.sync as Parameters<typeof formatSyncStatus>[0]));
+      const drills = await readDrills(ctx.layout.state);
+      s.lastGoodDrill = drills.lastSuccess;
+      lines.push(
+        `last good drill: ${drills.lastSuccess ? `${drills.lastSuccess.ref} at ${drills.lastSuccess.time}` : "never (run: confvault verify --drill)"}`,
+      );
       rt.print(cmd, s, lines.join("\n"));
     });
 }

@@ -1,0 +1,77 @@
+import type { Manifest } from "../core/manifest.ts";
+import type { HomeContext } from "../home/context.ts";
+import { SECRET_MARKER_PATTERN } from "../seal/lift-secrets.ts";
+import { formatDiff } from "../xml/format-diff.ts";
+import { semanticDiff } from "../xml/semantic-diff.ts";
+import { unifiedDiff } from "../xml/unified-diff.ts";
+
+export interface PointFacts {
+  /** config.xml as committed: secret markers in place, so no value can reach a report. */
+  committedConfig: Uint8Array;
+  manifest: Manifest;
+  label: string;
+}
+
+export interface PolicyReport {
+  /** Section-aware summary, one line per change ("no policy change" when none). */
+  policy: string;
+  changeCount: number;
+  /** "* path: secret changed" lines, never values. */
+  secrets: string[];
+  certificate: string;
+  unified: string;
+  unifiedStats: string;
+}
+
+/** Largest unified diff put into a pull request (GitHub bodies and comments hold 65,536 characters). */
+const MAX_UNIFIED = 40_000;
+
+/** What a reviewer reads: the policy diff, secrets and certificate changes, the unified diff. */
+export function policyReport(ctx: HomeContext, before: PointFacts | null, after: PointFacts): PolicyReport {
+  const decoder = (m: Manifest) => new TextDecoder(m.config.encoding === "utf-8" ? "utf-8" : "latin1");
+  const afterText = decoder(after.manifest).decode(after.committedConfig);
+  let policy: string;
+  let changeCount: number;
+  let secrets: string[] = [];
+  if (before) {
+    const entries = semanticDiff(before.committedConfig, after.committedConfig, {
+      idAttributes: ctx.profile.idAttributes,
+      volatilePaths: ctx.profile.volatilePaths,
+      secretMarker: SECRET_MARKER_PATTERN,
+    });
+    const lines = formatDiff(entries).split("\n").filter(Boolean);
+    secrets = lines.filter((l) => l.endsWith(": secret changed"));
+    changeCount = entries.length;
+    policy = lines.length > 0 ? lines.join("\n") : "no policy change";
+  } else {
+    changeCount = 1;
+    policy = `+ (root) added: first restore point (${after.committedConfig.length} bytes)`;
+  }
+  const beforeText = before ? decoder(before.manifest).decode(before.committedConfig) : "";
+  let unified = unifiedDiff(beforeText, afterText, {
+    fromLabel: `${before?.label ?? "(none)"}:config.xml`,
+    toLabel: `${after.label}:config.xml`,
+  });
+  const plus = unified.split("\n").filter((l) => l.startsWith("+") && !l.startsWith("+++")).length;
+  const minus = unified.split("\n").filter((l) => l.startsWith("-") && !l.startsWith("---")).length;
+  const unifiedStats = `+${plus} −${minus} lines`;
+  if (unified.length > MAX_UNIFIED) {
+    unified = `${unified.slice(0, MAX_UNIFIED)}\n… (cut at ${MAX_UNIFIED} characters; run \`confvault diff\` for all of it)`;
+  }
+  return {
+    policy,
+    changeCount,
+    secrets,
+    certificate: certificateLine(before?.manifest.certificate ?? null, after.manifest.certificate),
+    unified: unified || "(config.xml bytes unchanged)",
+    unifiedStats,
+  };
+}
+
+function certificateLine(a: Manifest["certificate"], b: Manifest["certificate"]): string {
+  const describe = (c: NonNullable<Manifest["certificate"]>) =>
+    `${c.subject} (sha256 ${c.fingerprint256.slice(0, 23)}…, valid until ${c.notAfter})`;
+  if (a?.fingerprint256 === b?.fingerprint256) return b ? `unchanged: ${describe(b)}` : "none";
+  if (!b) return `removed: ${a ? describe(a) : "none"}`;
+  return `changed: ${a ? describe(a) : "none"} → ${describe(b)}`;
+}
