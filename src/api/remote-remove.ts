@@ -1,0 +1,16 @@
+import { removeRemoteFrom } from "../backup/remove-remote.ts";
+import { inOperation } from "../errors/confvault-error.ts";
+import type { HomeContext } from "../home/context.ts";
+import { acquireHomeLock } from "../home/home-lock.ts";
+
+/** Forgets a remote (definition, stored token, push record); the remote repository is untouched. */
+export async function remoteRemove({ ctx, name }: { ctx: HomeContext; name: string }): Promise<void> {
+  const lock = await acquireHomeLock(ctx.layout.dir, { operation: "remote remove" });
+  try {
+    await removeRemoteFrom(ctx.layout, name);
+  } catch (err) {
+    throw inOperation("remote remove", err);
+  } finally {
+    await lock.release();
+  }
+}
