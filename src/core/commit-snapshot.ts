@@ -53,8 +53,6 @@ export async function commitSnapshot(
     }
   } else {
     tag = newRestorePointName(ctx.now(), prepared.manifest.sequence);
-    for (let n = 2; !(await tagIsFree(ctx, tag)); n++)
-      tag = `${newRestorePointName(ctx.now(), prepared.manifest.sequence)}.${n}`;
   }
   const message = renderCommitMessage({
     subject: input.subject,
@@ -65,14 +63,26 @@ export async function commitSnapshot(
     trailers: { "Confvault-Sequence": String(prepared.manifest.sequence), ...input.trailers },
   });
   const who = person(ctx, input.actor);
-  // One transaction: objects, then the branch and the annotated tag move together.
-  const commit = await ctx.engine.commitFiles({
-    branch: "main",
-    files: { ...prepared.files, [MANIFEST_FILE]: encodeManifest(prepared.manifest) },
-    message,
-    author: who,
-    expectedParent: prepared.parent,
-    tag: { name: tag, message, tagger: who },
-  });
+  // One transaction: objects, then the branch and the annotated tag move together. A generated
+  // name can only collide after a rollback of the sequence (a restore of an old point in the same
+  // second): the engine refuses it before writing anything, and the next suffix is tried.
+  const base = tag;
+  let commit = "";
+  for (let n = 2; ; n++) {
+    try {
+      commit = await ctx.engine.commitFiles({
+        branch: "main",
+        files: { ...prepared.files, [MANIFEST_FILE]: encodeManifest(prepared.manifest) },
+        message,
+        author: who,
+        expectedParent: prepared.parent,
+        tag: { name: tag, message, tagger: who },
+      });
+      break;
+    } catch (err) {
+      if (input.tag !== undefined || !isConfvaultError(err, "TAG_EXISTS") || n > 100) throw err;
+      tag = `${base}.${n}`;
+    }
+  }
   return { commit, tag };
 }

@@ -1,5 +1,6 @@
 import { ConfvaultError } from "../errors/confvault-error.ts";
 import type { CommitFilesOptions, CommitInfo, Person, RepoEngine, TagInfo } from "./engine.ts";
+import { createFileCache } from "./file-cache.ts";
 import type { GitCli } from "./git-cli.ts";
 import { assertPerson, formatCommit, formatTag } from "./git-objects.ts";
 import { initBareRepo } from "./init-bare.ts";
@@ -121,6 +122,7 @@ export function createRepoEngine({
       }
       await writer.flush();
       await refs.transaction(updates);
+      for (const [path, bytes] of Object.entries(files)) fileCache.set(commit, path, bytes);
       return commit;
     });
   }
@@ -184,6 +186,9 @@ export function createRepoEngine({
     return out;
   }
 
+  // Files of a commit never change: the files just committed (the next apply's parent) and
+  // recent reads are served from memory instead of inflating commit, tree and blob again.
+  const fileCache = createFileCache(64 * 1024 * 1024);
   const toCommit = (commit: string) =>
     FULL_OID.test(commit) ? Promise.resolve(commit) : resolveCommit(commit);
 
@@ -202,7 +207,14 @@ export function createRepoEngine({
     listTags,
     readCommit: async (oid) => reader.readCommit(await toCommit(oid)),
     log,
-    readFile: async (commit, path) => reader.readFile(await toCommit(commit), path),
+    async readFile(commit, path) {
+      const oid = await toCommit(commit);
+      const hit = fileCache.get(oid, path);
+      if (hit) return hit;
+      const bytes = await reader.readFile(oid, path);
+      fileCache.set(oid, path, bytes);
+      return bytes;
+    },
     listFiles: async (commit) => reader.listFiles(await toCommit(commit)),
     maintenance: () =>
       exclusive(async () => {
