@@ -19,6 +19,8 @@ export async function freePort(): Promise<number> {
 export class NodeProcess {
   proc: ChildProcess | undefined;
   log = "";
+  /** More environment for this node's CLI runs and its serve process (e.g. GitHub credentials). */
+  extraEnv: Record<string, string> = {};
   constructor(
     readonly name: string,
     readonly home: string,
@@ -32,7 +34,7 @@ export class NodeProcess {
   }
 
   get env(): Record<string, string> {
-    return { CONFVAULT_ACTIVATION_KEY: this.key, CONFVAULT_LOG_LEVEL: "warn" };
+    return { CONFVAULT_ACTIVATION_KEY: this.key, CONFVAULT_LOG_LEVEL: "warn", ...this.extraEnv };
   }
 
   cli(args: string[]) {
