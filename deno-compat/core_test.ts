@@ -29,7 +29,10 @@ Deno.test("scanXml reports byte offsets and refuses malformed XML with line:colu
 
 Deno.test("age sealing round-trips with the derived identity", async () => {
   const keys = await deriveIdentity({ activationKey: "deno-activation-key-0123456789", cluster: "deno" });
-  const sealed = await sealBundle({ version: 1, secrets: { "confvault-secret:v1:0123456789abcdef01234567": btoa("secret") } }, [keys.recipient]);
+  const sealed = await sealBundle(
+    { version: 1, secrets: { "confvault-secret:v1:0123456789abcdef01234567": btoa("secret") } },
+    [keys.recipient],
+  );
   const opened = await unsealBundle(sealed, [keys.identity]);
   assert.equal(opened.secrets["confvault-secret:v1:0123456789abcdef01234567"], btoa("secret"));
 });

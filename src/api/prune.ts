@@ -68,7 +68,7 @@ export async function prune({
       },
       expectedParent: tip,
     });
-    for (const d of removed) await ctx.engine.deleteTag(d.tag);
+    await ctx.engine.deleteTags(removed.map((d) => d.tag));
     return result;
   } catch (err) {
     throw inOperation("prune", err);

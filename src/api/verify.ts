@@ -6,6 +6,7 @@ import { openSnapshot } from "../core/read-snapshot.ts";
 import { ConfvaultError, inOperation, isConfvaultError } from "../errors/confvault-error.ts";
 import { writeFileAtomic } from "../home/atomic-write.ts";
 import type { HomeContext } from "../home/context.ts";
+import { recordDrills, sampleOf } from "../ops/drill-store.ts";
 import { certificateFacts } from "../seal/certificate-facts.ts";
 import { nodeX509 } from "../seal/node-x509.ts";
 import { scanXml } from "../xml/scan-xml.ts";
@@ -17,6 +18,12 @@ export interface VerifyOptions {
   all?: boolean;
   /** Also restore each point into a scratch folder and check the written files. */
   drill?: boolean;
+  /** Check this many restore points picked at random (instead of one ref or all). */
+  sample?: number;
+  /** Random source for `sample` (tests). */
+  random?: () => number;
+  /** Record drill results per restore point in `<home>/state/drills.json` (default: when drilling). */
+  record?: boolean;
 }
 
 export interface PointCheck {
@@ -78,7 +85,15 @@ async function checkPoint(ctx: HomeContext, ref: string, drill: boolean): Promis
 }
 
 /** Integrity of the repository (git fsck), the manifests and the seals of restore points. */
-export async function verify({ ctx, ref, all = false, drill = false }: VerifyOptions): Promise<VerifyResult> {
+export async function verify({
+  ctx,
+  ref,
+  all = false,
+  drill = false,
+  sample,
+  random,
+  record = drill,
+}: VerifyOptions): Promise<VerifyResult> {
   try {
     let fsck = "";
     let fsckOk = true;
@@ -89,12 +104,21 @@ export async function verify({ ctx, ref, all = false, drill = false }: VerifyOpt
       fsckOk = false;
       fsck = err.message;
     }
-    const refs = all ? (await ctx.engine.listTags("rp/")).map((t) => t.name) : [ref ?? "main"];
-    if (!all && ref === undefined && (await ctx.engine.branchTip("main")) === null) {
+    if (sample !== undefined && (!Number.isInteger(sample) || sample < 1)) {
+      throw new ConfvaultError(
+        "BAD_USAGE",
+        `--sample needs a positive whole number, got ${sample}`,
+        "e.g. --sample 5",
+      );
+    }
+    const tagNames = all || sample !== undefined ? (await ctx.engine.listTags("rp/")).map((t) => t.name) : [];
+    const refs = all ? tagNames : sample !== undefined ? sampleOf(tagNames, sample, random) : [ref ?? "main"];
+    if (!all && sample === undefined && ref === undefined && (await ctx.engine.branchTip("main")) === null) {
       return { ok: fsckOk, fsck, points: [] };
     }
     const points: PointCheck[] = [];
     for (const r of refs) points.push(await checkPoint(ctx, r, drill));
+    if (drill && record && points.length > 0) await recordDrills(ctx.layout.state, points, ctx.now());
     return { ok: fsckOk && points.every((p) => p.ok), fsck, points };
   } catch (err) {
     throw inOperation("verify", err);

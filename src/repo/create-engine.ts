@@ -162,12 +162,39 @@ export function createRepoEngine({
     });
   }
 
+  /** Deletes many tags in one `git update-ref --stdin` transaction (all or none). */
+  async function deleteTags(names: readonly string[]): Promise<void> {
+    if (names.length === 0) return;
+    const refsToDelete = names.map((name) => assertRefFormat(`refs/tags/${name}`));
+    await exclusive(async () => {
+      const lines: string[] = [];
+      for (const ref of refsToDelete) {
+        const oid = await refs.read(ref);
+        if (oid === null) {
+          throw new ConfvaultError("REF_NOT_FOUND", `Tag ${ref.slice(10)} does not exist.`, REF_HINT, {
+            ref,
+          });
+        }
+        lines.push(`delete ${ref} ${oid}`);
+      }
+      await git.run(["update-ref", "--stdin"], { input: `${lines.join("\n")}\n` });
+    });
+  }
+
   async function listTags(prefix = "rp/"): Promise<TagInfo[]> {
     const found = await refs.list(`refs/tags/${prefix}`);
     const names = [...found.keys()];
-    const tags = await mapLimit(names, 16, (full) =>
-      reader.readTag(full.slice("refs/tags/".length), found.get(full)!),
-    );
+    // Tag objects never change: a long-running process (serve, the scheduler) reads each once.
+    const tags = await mapLimit(names, 16, async (full) => {
+      const name = full.slice("refs/tags/".length);
+      const oid = found.get(full)!;
+      const key = `${name}\0${oid}`;
+      const cached = tagCache.get(key);
+      if (cached) return cached;
+      const tag = await reader.readTag(name, oid);
+      if (tag) tagCache.set(key, tag);
+      return tag;
+    });
     const out = tags.filter((t): t is TagInfo => t !== null);
     out.sort(
       (a, b) => b.tagger.timestamp - a.tagger.timestamp || (a.name < b.name ? 1 : a.name > b.name ? -1 : 0),
@@ -189,6 +216,7 @@ export function createRepoEngine({
   // Files of a commit never change: the files just committed (the next apply's parent) and
   // recent reads are served from memory instead of inflating commit, tree and blob again.
   const fileCache = createFileCache(64 * 1024 * 1024);
+  const tagCache = new Map<string, TagInfo>();
   const toCommit = (commit: string) =>
     FULL_OID.test(commit) ? Promise.resolve(commit) : resolveCommit(commit);
 
@@ -204,6 +232,7 @@ export function createRepoEngine({
     commitFiles,
     createTag,
     deleteTag,
+    deleteTags,
     listTags,
     readCommit: async (oid) => reader.readCommit(await toCommit(oid)),
     log,

@@ -67,6 +67,8 @@ export interface RepoEngine {
   createTag(options: { name: string; commit: string; message: string; tagger: Person }): Promise<string>;
   /** Deletes a tag ref (the tag object stays until gc). */
   deleteTag(name: string): Promise<void>;
+  /** Deletes many tag refs in one transaction. */
+  deleteTags(names: readonly string[]): Promise<void>;
   /** Annotated tags under a prefix (default "rp/"), newest first by tagger time. */
   listTags(prefix?: string): Promise<TagInfo[]>;
   readCommit(oid: string): Promise<CommitInfo>;

@@ -19,7 +19,15 @@ import { iterations, measure, printFacts, printTable, QUICK } from "./lib.ts";
 const run$ = promisify(execFile);
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const KEY = "bench-activation-key-0123456789abcdef";
-const gitEnv = { PATH: process.env.PATH, HOME: os.tmpdir(), GIT_CONFIG_NOSYSTEM: "1", GIT_AUTHOR_NAME: "b", GIT_AUTHOR_EMAIL: "b@x", GIT_COMMITTER_NAME: "b", GIT_COMMITTER_EMAIL: "b@x" };
+const gitEnv = {
+  PATH: process.env.PATH,
+  HOME: os.tmpdir(),
+  GIT_CONFIG_NOSYSTEM: "1",
+  GIT_AUTHOR_NAME: "b",
+  GIT_AUTHOR_EMAIL: "b@x",
+  GIT_COMMITTER_NAME: "b",
+  GIT_COMMITTER_EMAIL: "b@x",
+};
 
 const SAMPLE = fs.readFileSync(path.join(ROOT, "templates/sample/safesquid-config.xml"), "utf8");
 
@@ -38,7 +46,13 @@ export function sizedConfig(size: number, variant: number): Uint8Array {
 
 async function newHome(base: string, name: string) {
   const dir = path.join(base, name);
-  await initHome({ dir, liveRoot: path.join(base, `${name}-live`), node: "bench", cluster: "bench", keyFromEnv: true });
+  await initHome({
+    dir,
+    liveRoot: path.join(base, `${name}-live`),
+    node: "bench",
+    cluster: "bench",
+    keyFromEnv: true,
+  });
   const ctx = await openHome({ dir, env: { CONFVAULT_ACTIVATION_KEY: KEY } });
   await ctx.keys();
   return ctx;
@@ -59,7 +73,9 @@ function floorWrite(dir: string, files: Uint8Array[], i: number): void {
 async function benchApply(base: string, size: number, n: number): Promise<void> {
   const configs = Array.from({ length: n + 2 }, (_, i) => sizedConfig(size, i));
   const ctx = await newHome(base, `apply-${size}`);
-  const apply = await measure("confvault apply (validate+seal+commit+tag+live)", n, (_, i) => applyConfig({ ctx, config: configs[i], reason: `bench ${i}`, actor: "bench" }));
+  const apply = await measure("confvault apply (validate+seal+commit+tag+live)", n, (_, i) =>
+    applyConfig({ ctx, config: configs[i], reason: `bench ${i}`, actor: "bench" }),
+  );
   const work = path.join(base, `cli-${size}`);
   fs.mkdirSync(work);
   execFileSync("git", ["init", "-q", "-b", "main", work], { env: gitEnv });
@@ -72,15 +88,32 @@ async function benchApply(base: string, size: number, n: number): Promise<void> 
   });
   const floorDir = path.join(base, `floor-${size}`);
   fs.mkdirSync(floorDir);
-  const floor = await measure("floor sha1+deflate1+write+fsync", n, (_, i) => floorWrite(floorDir, [configs[i], new TextEncoder().encode("{}")], i));
-  printTable(`apply of a ${(size / 1e6).toFixed(1)} MB SafeSquid config (target: ≤ 0.7× git CLI, ≤ 3× floor)`, [cli, apply, floor], cli.name);
+  const floor = await measure("floor sha1+deflate1+write+fsync", n, (_, i) =>
+    floorWrite(floorDir, [configs[i], new TextEncoder().encode("{}")], i),
+  );
+  printTable(
+    `apply of a ${(size / 1e6).toFixed(1)} MB SafeSquid config (target: ≤ 0.7× git CLI, ≤ 3× floor)`,
+    [cli, apply, floor],
+    cli.name,
+  );
 }
 
 async function benchRestore(base: string, points: number): Promise<void> {
   const ctx = await newHome(base, "history");
   const tags: string[] = [];
   const t0 = performance.now();
-  for (let i = 0; i < points; i++) tags.push((await applyConfig({ ctx, config: sizedConfig(20_000, i), reason: `h ${i}`, actor: "bench", noLive: true })).tag);
+  for (let i = 0; i < points; i++)
+    tags.push(
+      (
+        await applyConfig({
+          ctx,
+          config: sizedConfig(20_000, i),
+          reason: `h ${i}`,
+          actor: "bench",
+          noLive: true,
+        })
+      ).tag,
+    );
   const build = performance.now() - t0;
   const n = iterations(15);
   const rows = [];
@@ -88,24 +121,51 @@ async function benchRestore(base: string, points: number): Promise<void> {
     ["#10", tags[9]],
     [`#${points}`, tags[points - 1]],
   ] as const) {
-    rows.push(await measure(`git show ${label}:config.xml + write`, n, async () => {
-      const { stdout } = await run$("git", [`--git-dir=${ctx.layout.gitdir}`, "show", `${tag}:config.xml`], { env: gitEnv, encoding: "buffer", maxBuffer: 1 << 28 });
-      await fsp.writeFile(path.join(base, "show.xml"), stdout);
-    }));
-    rows.push(await measure(`confvault restore ${label} (loose)`, n, () => restore({ ctx, ref: tag, reason: "bench", actor: "bench" })));
+    rows.push(
+      await measure(`git show ${label}:config.xml + write`, n, async () => {
+        const { stdout } = await run$(
+          "git",
+          [`--git-dir=${ctx.layout.gitdir}`, "show", `${tag}:config.xml`],
+          { env: gitEnv, encoding: "buffer", maxBuffer: 1 << 28 },
+        );
+        await fsp.writeFile(path.join(base, "show.xml"), stdout);
+      }),
+    );
+    rows.push(
+      await measure(`confvault restore ${label} (loose)`, n, () =>
+        restore({ ctx, ref: tag, reason: "bench", actor: "bench" }),
+      ),
+    );
   }
   await maintenance({ ctx });
   for (const [label, tag] of [
     ["#10", tags[9]],
     [`#${points}`, tags[points - 1]],
   ] as const) {
-    rows.push(await measure(`confvault restore ${label} (packed, warm)`, n, () => restore({ ctx, ref: tag, reason: "bench", actor: "bench" })));
+    rows.push(
+      await measure(`confvault restore ${label} (packed, warm)`, n, () =>
+        restore({ ctx, ref: tag, reason: "bench", actor: "bench" }),
+      ),
+    );
     const cold = await openHome({ dir: ctx.layout.dir, env: { CONFVAULT_ACTIVATION_KEY: KEY } });
     await cold.keys();
-    rows.push(await measure(`confvault restore ${label} (packed, cold engine)`, 1, () => restore({ ctx: cold, ref: tag, reason: "bench", actor: "bench" }), { warmup: 0 }));
+    rows.push(
+      await measure(
+        `confvault restore ${label} (packed, cold engine)`,
+        1,
+        () => restore({ ctx: cold, ref: tag, reason: "bench", actor: "bench" }),
+        { warmup: 0 },
+      ),
+    );
   }
-  printTable(`restore from a ${points}-point history (full restore: read, unseal, commit, tag, live write; target ≤ 1× git show + write)`, rows, rows[0].name);
-  printFacts("history", [["build time per apply (20 KB, no live write)", `${(build / points).toFixed(1)} ms`]]);
+  printTable(
+    `restore from a ${points}-point history (full restore: read, unseal, commit, tag, live write; target ≤ 1× git show + write)`,
+    rows,
+    rows[0].name,
+  );
+  printFacts("history", [
+    ["build time per apply (20 KB, no live write)", `${(build / points).toFixed(1)} ms`],
+  ]);
 }
 
 function peakRss(base: string): void {
@@ -132,7 +192,10 @@ peak = Math.max(peak, process.memoryUsage().rss, process.resourceUsage().maxRSS 
 console.log(JSON.stringify({ idle, peak }));
 `,
   );
-  const out = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", script], { cwd: ROOT, encoding: "utf8" });
+  const out = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", script], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
   const line = out.stdout.trim().split("\n").pop() ?? "{}";
   const { idle, peak } = JSON.parse(line) as { idle: number; peak: number };
   printFacts("memory of a 10 MB apply (target ≤ 50 MiB above idle)", [

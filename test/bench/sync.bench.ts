@@ -244,7 +244,13 @@ export async function run(): Promise<Record<string, number>> {
         `sync: fan-out to 1,000 simulated slaves all acked: p50 ${big.p50.toFixed(0)} ms, max ${big.max.toFixed(0)} ms over ${big.runs} applies (target ≤ 10 s)`,
       );
     }
-    return { tenP50Ms: ten.p50, tenP99Ms: ten.p99, flatP50Ms: flat.p50, fleet100P50Ms: fleet.p50, fleet100MaxMs: fleet.max };
+    return {
+      tenP50Ms: ten.p50,
+      tenP99Ms: ten.p99,
+      flatP50Ms: flat.p50,
+      fleet100P50Ms: fleet.p50,
+      fleet100MaxMs: fleet.max,
+    };
   } finally {
     await fsp.rm(base, { recursive: true, force: true });
   }

@@ -35,7 +35,11 @@ export function registerInit(program: Command, rt: CliRuntime): void {
     .action(async (opts, cmd: Command) => {
       const g = rt.globals(cmd);
       if (opts.joinToken && (opts.role !== "slave" || !opts.master || !opts.url)) {
-        throw new ConfvaultError("BAD_USAGE", "--join-token needs --role slave, --master URL and --url URL", "for example: init --role slave --master http://10.0.1.10:8740 --url http://10.0.1.11:8740 --join-token T");
+        throw new ConfvaultError(
+          "BAD_USAGE",
+          "--join-token needs --role slave, --master URL and --url URL",
+          "for example: init --role slave --master http://10.0.1.10:8740 --url http://10.0.1.11:8740 --join-token T",
+        );
       }
       const result = await initHome({
         dir: rt.homeDir(cmd),
@@ -62,7 +66,15 @@ export function registerInit(program: Command, rt: CliRuntime): void {
       let joined: Awaited<ReturnType<typeof joinCluster>> | undefined;
       if (opts.joinToken) {
         try {
-          joined = await joinCluster({ dir: result.home, env: rt.env, keyFile: g.keyFile, logger: rt.logger(), master: opts.master, joinToken: opts.joinToken, url: opts.url });
+          joined = await joinCluster({
+            dir: result.home,
+            env: rt.env,
+            keyFile: g.keyFile,
+            logger: rt.logger(),
+            master: opts.master,
+            joinToken: opts.joinToken,
+            url: opts.url,
+          });
         } catch (err) {
           // The tokens are shown once: print them before reporting the failed join.
           lines.push("API tokens (shown once, stored hashed):");

@@ -1,15 +1,18 @@
 import type { Command } from "commander";
 import { status } from "../../api/status.ts";
-import { formatSyncStatus } from "../../sync/sync-status.ts";
 import { readDrills } from "../../ops/drill-store.ts";
 import { buildOpsReport, formatOpsReport } from "../../ops/ops-report.ts";
+import { formatSyncStatus } from "../../sync/sync-status.ts";
 import type { CliRuntime } from "../runtime.ts";
 
 export function registerStatus(program: Command, rt: CliRuntime): void {
   program
     .command("status")
     .description("this node: role, current restore point, drift of the live files, certificate expiry")
-    .option("--report", "backup operations report: schedules, success rates, sizes, remotes, drills, nodes, certificate (markdown; JSON with --json)")
+    .option(
+      "--report",
+      "backup operations report: schedules, success rates, sizes, remotes, drills, nodes, certificate (markdown; JSON with --json)",
+    )
     .action(async (opts, cmd: Command) => {
       const ctx = await rt.open(cmd);
       if (opts.report) {

@@ -11,15 +11,27 @@ export function registerVerify(program: Command, rt: CliRuntime): void {
     )
     .argument("[ref]", "restore point to check (default: main)")
     .option("--all", "check every restore point")
-    .option("--drill", "also restore each point into a scratch folder (results recorded in state/drills.json)")
+    .option(
+      "--drill",
+      "also restore each point into a scratch folder (results recorded in state/drills.json)",
+    )
     .option("--sample <n>", "check n restore points picked at random", (v: string) => {
-      if (!/^[1-9]\d*$/.test(v)) throw new ConfvaultError("BAD_USAGE", `--sample needs a positive whole number, got ${v}`, "e.g. --sample 5");
+      if (!/^[1-9]\d*$/.test(v))
+        throw new ConfvaultError(
+          "BAD_USAGE",
+          `--sample needs a positive whole number, got ${v}`,
+          "e.g. --sample 5",
+        );
       return Number(v);
     })
     .action(async (ref: string | undefined, opts, cmd: Command) => {
       const ctx = await rt.open(cmd);
       if ([ref !== undefined, Boolean(opts.all), opts.sample !== undefined].filter(Boolean).length > 1) {
-        throw new ConfvaultError("BAD_USAGE", "give one of REF, --all or --sample N", "e.g. confvault verify --drill --sample 5");
+        throw new ConfvaultError(
+          "BAD_USAGE",
+          "give one of REF, --all or --sample N",
+          "e.g. confvault verify --drill --sample 5",
+        );
       }
       const result = await verify({
         ctx,

@@ -1,0 +1,81 @@
+import { parseTrailers } from "../core/commit-message.ts";
+import { decodeManifest } from "../core/manifest.ts";
+import { MANIFEST_FILE, SEALED_FILE } from "../core/prepare-snapshot.ts";
+import type { HomeContext } from "../home/context.ts";
+import { readSyncStatus } from "../sync/sync-status.ts";
+import { type DrillsState, readDrills } from "./drill-store.ts";
+import { type RemoteHealth, remoteHealth } from "./push-history.ts";
+import { readSchedulesState, type SchedulesState } from "./scheduler.ts";
+import { opsPaths } from "./state-file.ts";
+
+export interface CertificateFacts {
+  subject: string;
+  notAfter: string;
+  fingerprint256?: string;
+  expiresInDays: number;
+}
+
+export interface OpsFacts {
+  now: string;
+  latestRestorePoint: { tag: string; commit: string; time: string; subject: string } | null;
+  restorePoints: number;
+  remotes: RemoteHealth[];
+  drills: DrillsState;
+  schedules: SchedulesState;
+  certificate: CertificateFacts | null;
+  /** Bytes of the sealed bundle at the tip of main. */
+  bundleBytes: number | null;
+  /** Cluster sync facts, or null on a standalone node. */
+  sync: Awaited<ReturnType<typeof readSyncStatus>>;
+}
+
+/** What backup operations know about a home, read from its repository and state files. */
+export async function gatherOpsFacts(ctx: HomeContext): Promise<OpsFacts> {
+  const now = ctx.now();
+  const tags = await ctx.engine.listTags("rp/");
+  const latest = tags[0];
+  const tip = await ctx.engine.branchTip("main");
+  let certificate: CertificateFacts | null = null;
+  let bundleBytes: number | null = null;
+  if (tip) {
+    try {
+      const manifest = decodeManifest(await ctx.engine.readFile(tip, MANIFEST_FILE), "main");
+      const cert = manifest.certificate;
+      if (cert) {
+        certificate = {
+          subject: cert.subject,
+          notAfter: cert.notAfter,
+          ...(cert.fingerprint256 ? { fingerprint256: cert.fingerprint256 } : {}),
+          expiresInDays: Math.floor((Date.parse(cert.notAfter) - now.getTime()) / 86_400_000),
+        };
+      }
+      bundleBytes = (await ctx.engine.readFile(tip, SEALED_FILE)).length;
+    } catch {
+      // An unreadable tip shows up in verify; facts stay partial here.
+    }
+  }
+  const [remotes, drills, schedules, sync] = await Promise.all([
+    remoteHealth(ctx),
+    readDrills(ctx.layout.state),
+    readSchedulesState(opsPaths(ctx.layout.state).schedules),
+    readSyncStatus(ctx).catch(() => null),
+  ]);
+  return {
+    now: now.toISOString(),
+    latestRestorePoint: latest
+      ? {
+          tag: latest.name,
+          commit: latest.commit,
+          time: new Date(latest.tagger.timestamp * 1000).toISOString(),
+          subject: parseTrailers(latest.message).subject,
+        }
+      : null,
+    restorePoints: tags.length,
+    remotes,
+    drills,
+    schedules,
+    certificate,
+    bundleBytes,
+    sync,
+  };
+}

@@ -1,0 +1,89 @@
+import { Counter, Gauge, type Registry } from "prom-client";
+import type { HomeContext } from "../home/context.ts";
+import { gatherOpsFacts, type OpsFacts } from "./ops-facts.ts";
+
+export interface OpsMetrics {
+  scheduleRuns: Counter<"job" | "result">;
+  scheduleMissed: Counter<"job">;
+}
+
+/**
+ * Backup-operation metrics on the app's registry. Gauges are refreshed from the home's
+ * repository and state files on each scrape (one read shared by all of them), so runs made by
+ * the CLI or another process show up too.
+ */
+export function registerOpsMetrics(registry: Registry, ctx: HomeContext): OpsMetrics {
+  const registers = [registry];
+  // One read per scrape: the first gauge (registered first, collected first) refreshes, the rest reuse it.
+  // A home that cannot be read leaves the gauges empty rather than failing the whole scrape.
+  let current: Promise<OpsFacts | null> | undefined;
+  const refresh = () => {
+    current = gatherOpsFacts(ctx).catch((err) => {
+      ctx.logger.warn({ err: (err as Error).message }, "metrics: could not read backup state");
+      return null;
+    });
+    return current;
+  };
+  const facts = () => current ?? refresh();
+  const seconds = (iso: string | null | undefined) => (iso ? Date.parse(iso) / 1000 : undefined);
+
+  new Gauge({
+    name: "confvault_remote_last_push_success_timestamp_seconds",
+    help: "Unix time of the last successful push to each off-site remote (0: never)",
+    labelNames: ["remote"] as const,
+    registers,
+    async collect() {
+      this.reset();
+      for (const r of (await refresh())?.remotes ?? [])
+        this.set({ remote: r.name }, seconds(r.lastSuccess) ?? 0);
+    },
+  });
+  new Gauge({
+    name: "confvault_remote_lag_commits",
+    help: "Restore points made since the last successful push to each remote",
+    labelNames: ["remote"] as const,
+    registers,
+    async collect() {
+      this.reset();
+      for (const r of (await facts())?.remotes ?? []) this.set({ remote: r.name }, r.lagCommits);
+    },
+  });
+  new Gauge({
+    name: "confvault_drill_last_success_timestamp_seconds",
+    help: "Unix time of the last restore drill that succeeded (0: never)",
+    registers,
+    async collect() {
+      this.set(seconds((await facts())?.drills.lastSuccess?.time) ?? 0);
+    },
+  });
+  new Gauge({
+    name: "confvault_certificate_expiry_timestamp_seconds",
+    help: "Unix time the root certificate of the current restore point expires",
+    registers,
+    async collect() {
+      this.reset();
+      const cert = (await facts())?.certificate;
+      if (cert) this.set(Date.parse(cert.notAfter) / 1000);
+    },
+  });
+  return {
+    scheduleRuns: new Counter({
+      name: "confvault_schedule_runs_total",
+      help: "Scheduled backup job runs, by job and result (ok, error, skipped)",
+      labelNames: ["job", "result"] as const,
+      registers,
+    }),
+    scheduleMissed: new Counter({
+      name: "confvault_schedule_missed_total",
+      help: "Scheduled runs that did not happen (process down or stalled), by job",
+      labelNames: ["job"] as const,
+      registers,
+    }),
+  };
+}
+
+/** Unix time of the newest restore point, for createMetrics({ latestRestorePoint }). */
+export async function latestRestorePointSeconds(ctx: HomeContext): Promise<number | null> {
+  const [latest] = await ctx.engine.listTags("rp/");
+  return latest ? latest.tagger.timestamp : null;
+}

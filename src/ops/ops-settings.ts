@@ -1,0 +1,70 @@
+import cron from "node-cron";
+import { z } from "zod";
+
+/** A node-cron expression (5 fields, or 6 with seconds), checked with node-cron's own parser; null disables the job. */
+const cronExpression = z
+  .string()
+  .min(1)
+  .superRefine((value, ctx) => {
+    const detail = cron.validateDetailed(value);
+    if (!detail.valid) {
+      const why = detail.errors.map((e) => e.message).join("; ") || "not a cron expression";
+      ctx.addIssue({
+        code: "custom",
+        message: `invalid cron expression ${JSON.stringify(value)}: ${why} (use 5 fields "m h dom mon dow", or 6 with seconds first; times are UTC)`,
+      });
+    }
+  });
+
+const job = (fallback: string) => cronExpression.nullable().default(fallback);
+
+export const DEFAULT_SCHEDULES = {
+  capture: "*/5 * * * *",
+  push: "0 * * * *",
+  drill: "30 3 * * *",
+  maintenance: "0 4 * * *",
+  prune: "30 4 * * *",
+  alerts: "* * * * *",
+} as const;
+
+/** Backup operations the serve process runs (UTC). Each job can be switched off with null. */
+export const schedulesSchema = z
+  .object({
+    capture: job(DEFAULT_SCHEDULES.capture),
+    push: job(DEFAULT_SCHEDULES.push),
+    drill: job(DEFAULT_SCHEDULES.drill),
+    maintenance: job(DEFAULT_SCHEDULES.maintenance),
+    prune: job(DEFAULT_SCHEDULES.prune),
+    /** Alert evaluation tick. */
+    alerts: job(DEFAULT_SCHEDULES.alerts),
+    /** Restore points the daily drill restores: the newest plus a random sample of this many. */
+    drillSample: z.number().int().min(0).max(100_000).default(5),
+  })
+  .strict()
+  .prefault({});
+
+export const webhookSchema = z
+  .object({
+    url: z.url(),
+    format: z.enum(["generic", "slack"]).default("generic"),
+  })
+  .strict();
+
+/** Notification webhooks and thresholds (see src/ops/alert-rules.ts). */
+export const alertsSchema = z
+  .object({
+    webhooks: z.array(webhookSchema).default([]),
+    nodeBehindMinutes: z.number().min(0).max(10_080).default(15),
+    pushStaleHours: z.number().min(0).max(8_760).default(6),
+    captureStaleHours: z.number().min(0).max(8_760).default(24),
+    certificateDays: z.number().int().min(1).max(3_650).default(30),
+    /** Delivery attempts after the first, with exponential backoff from retryBaseMs. */
+    retries: z.number().int().min(0).max(20).default(4),
+    retryBaseMs: z.number().int().min(1).max(600_000).default(2_000),
+    timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+  })
+  .strict()
+  .prefault({});
+
+export type ScheduleSettings = z.infer<typeof schedulesSchema>;
+export type AlertSettings = z.infer<typeof alertsSchema>;
