@@ -39,6 +39,18 @@ export const schedulesSchema = z
     alerts: job(DEFAULT_SCHEDULES.alerts),
     /** Restore points the daily drill restores: the newest plus a random sample of this many. */
     drillSample: z.number().int().min(0).max(100_000).default(5),
+    /** Retention the scheduled prune applies (restic-style keep rules; named points are always kept). */
+    retention: z
+      .object({
+        keepLast: z.number().int().min(0).default(10),
+        keepHourly: z.number().int().min(0).default(24),
+        keepDaily: z.number().int().min(0).default(7),
+        keepWeekly: z.number().int().min(0).default(4),
+        keepMonthly: z.number().int().min(0).default(12),
+        keepYearly: z.number().int().min(0).default(0),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .prefault({});

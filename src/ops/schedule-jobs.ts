@@ -4,7 +4,6 @@ import { prune } from "../api/prune.ts";
 import { verify } from "../api/verify.ts";
 import { pushToRemotes } from "../backup/push-remotes.ts";
 import { readRemotes } from "../backup/remote-store.ts";
-import { DEFAULT_RETENTION } from "../backup/retention-plan.ts";
 import { ConfvaultError } from "../errors/confvault-error.ts";
 import type { HomeContext } from "../home/context.ts";
 import type { ScheduledJob } from "./scheduler.ts";
@@ -92,7 +91,7 @@ export function backupJobs(
       name: "prune",
       cron: s.prune,
       run: async () => {
-        const r = await prune({ ctx, policy: DEFAULT_RETENTION, actor: SCHEDULER_ACTOR });
+        const r = await prune({ ctx, policy: s.retention, actor: SCHEDULER_ACTOR });
         return `removed ${r.removed.length}, kept ${r.kept.length}`;
       },
     });
