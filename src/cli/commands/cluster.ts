@@ -3,6 +3,7 @@ import { ConfvaultError } from "../../errors/confvault-error.ts";
 import { joinCluster } from "../../sync/join-cluster.ts";
 import { createJoinToken, ensureClusterSecret } from "../../sync/join-tokens.ts";
 import { syncPaths } from "../../sync/json-state.ts";
+import { requireMaster } from "../../sync/require-master.ts";
 import { formatSyncStatus, readSyncStatus } from "../../sync/sync-status.ts";
 import { positiveInt } from "../parse-args.ts";
 import type { CliRuntime } from "../runtime.ts";
@@ -28,13 +29,7 @@ export function registerCluster(program: Command, rt: CliRuntime): void {
     .option("--uses <n>", "how many slaves may join with it", positiveInt, 1)
     .action(async (opts, cmd: Command) => {
       const ctx = await rt.open(cmd);
-      if (ctx.settings.role !== "master") {
-        throw new ConfvaultError(
-          "NOT_MASTER",
-          `node ${ctx.settings.node} is ${ctx.settings.role}, not a master`,
-          "create join tokens on the master (init --role master)",
-        );
-      }
+      requireMaster(ctx, "create join tokens on the master (init --role master)");
       const paths = syncPaths(ctx.layout.state);
       await ensureClusterSecret(paths.clusterSecret);
       const made = await createJoinToken(paths.joinTokens, {

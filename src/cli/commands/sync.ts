@@ -1,8 +1,8 @@
 import { promises as fsp } from "node:fs";
 import type { Command } from "commander";
-import { ConfvaultError } from "../../errors/confvault-error.ts";
 import type { RolloutState } from "../../sync/fan-out.ts";
 import { readJson, syncPaths, writeJson } from "../../sync/json-state.ts";
+import { requireMaster } from "../../sync/require-master.ts";
 import { formatSyncStatus, readSyncStatus } from "../../sync/sync-status.ts";
 import type { CliRuntime } from "../runtime.ts";
 
@@ -16,13 +16,7 @@ export function registerSync(program: Command, rt: CliRuntime): void {
     .option("--no-wait", "do not wait for the running serve process to take the request")
     .action(async (opts, cmd: Command) => {
       const ctx = await rt.open(cmd);
-      if (ctx.settings.role !== "master") {
-        throw new ConfvaultError(
-          "NOT_MASTER",
-          `node ${ctx.settings.node} is ${ctx.settings.role}, not a master`,
-          "run `sync resume` on the master",
-        );
-      }
+      requireMaster(ctx, "run `sync resume` on the master");
       const paths = syncPaths(ctx.layout.state);
       const rollout = await readJson<RolloutState>(paths.rollout, {});
       if (!rollout.held) {
