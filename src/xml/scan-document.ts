@@ -23,9 +23,15 @@ interface Frame {
   hasChildren: boolean;
 }
 
-/** The scan behind `scanXml`, also handing back the decoded text for callers that parse further. */
-export function scanDocument(bytes: Uint8Array, options: ScanOptions = {}): ScannedDocument {
-  const decoded = decodeXmlBytes(bytes);
+/**
+ * The saxes scan behind `scanXml` (which tries `fastScan` first), also handing back the decoded
+ * text for callers that parse further. `decoded` saves decoding twice when the caller has it.
+ */
+export function scanDocument(
+  bytes: Uint8Array,
+  options: ScanOptions = {},
+  decoded: DecodedXml = decodeXmlBytes(bytes),
+): ScannedDocument {
   const { text } = decoded;
   if (text.trim() === "") {
     throw xmlMalformed(1, 1, "the document is empty (no root element)");
