@@ -25,12 +25,13 @@ export interface DrillsState {
   lastFailure: { time: string; ref: string; error: string } | null;
 }
 
-const EMPTY: DrillsState = { version: 1, points: {}, runs: [], lastSuccess: null, lastFailure: null };
+// A fresh object every time: a shared empty state would collect every caller's points.
+const empty = (): DrillsState => ({ version: 1, points: {}, runs: [], lastSuccess: null, lastFailure: null });
 const serial = createSerial();
 
 export async function readDrills(stateDir: string): Promise<DrillsState> {
-  const s = await readState<DrillsState>(opsPaths(stateDir).drills, EMPTY);
-  return { ...EMPTY, ...s };
+  const s = await readState<DrillsState>(opsPaths(stateDir).drills, empty());
+  return { ...empty(), ...s };
 }
 
 /** Records one drill run: each point's result (time, ok, error) and the run's summary. */
