@@ -13,6 +13,8 @@ import { applyConfig } from "../../src/api/apply.ts";
 import { initHome } from "../../src/api/init-home.ts";
 import { maintenance } from "../../src/api/maintenance.ts";
 import { restore } from "../../src/api/restore.ts";
+import { showFile } from "../../src/api/show-file.ts";
+import { writeFileAtomic } from "../../src/home/atomic-write.ts";
 import { openHome } from "../../src/home/open-home.ts";
 import { iterations, measure, printFacts, printTable, QUICK } from "./lib.ts";
 
@@ -132,6 +134,11 @@ async function benchRestore(base: string, points: number): Promise<void> {
       }),
     );
     rows.push(
+      await measure(`confvault show+write ${label} (read, unseal, verify, atomic write)`, n, async () => {
+        await writeFileAtomic(path.join(base, "restored.xml"), await showFile({ ctx, ref: tag }));
+      }),
+    );
+    rows.push(
       await measure(`confvault restore ${label} (loose)`, n, () =>
         restore({ ctx, ref: tag, reason: "bench", actor: "bench" }),
       ),
@@ -142,6 +149,11 @@ async function benchRestore(base: string, points: number): Promise<void> {
     ["#10", tags[9]],
     [`#${points}`, tags[points - 1]],
   ] as const) {
+    rows.push(
+      await measure(`confvault show+write ${label} (packed)`, n, async () => {
+        await writeFileAtomic(path.join(base, "restored.xml"), await showFile({ ctx, ref: tag }));
+      }),
+    );
     rows.push(
       await measure(`confvault restore ${label} (packed, warm)`, n, () =>
         restore({ ctx, ref: tag, reason: "bench", actor: "bench" }),
