@@ -1,4 +1,5 @@
 import { planRetention, type RetentionDecision, type RetentionPolicy } from "../backup/retention-plan.ts";
+import { changeAuthor } from "../core/change-author.ts";
 import { inOperation } from "../errors/confvault-error.ts";
 import type { HomeContext } from "../home/context.ts";
 import { acquireHomeLock } from "../home/home-lock.ts";
@@ -60,12 +61,7 @@ export async function prune({
       branch: AUDIT_BRANCH,
       files: { [AUDIT_FILE]: new TextEncoder().encode(`${previous}${lines.join("\n")}\n`) },
       message: `prune: removed ${removed.length} restore point(s)\n\nConfvault-Actor: ${actor}\nConfvault-Source: prune\n`,
-      author: {
-        name: actor.replace(/[<>\r\n]/g, "") || "confvault",
-        email: `confvault@${ctx.settings.node}`,
-        timestamp: Math.floor(now.getTime() / 1000),
-        timezoneOffset: 0,
-      },
+      author: changeAuthor(ctx, actor, "confvault"),
       expectedParent: tip,
     });
     await ctx.engine.deleteTags(removed.map((d) => d.tag));

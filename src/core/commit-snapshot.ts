@@ -1,7 +1,7 @@
 import { ConfvaultError, isConfvaultError } from "../errors/confvault-error.ts";
 import type { HomeContext } from "../home/context.ts";
-import type { Person } from "../repo/engine.ts";
 import { newRestorePointName, validateRestorePointName } from "../repo/ref-name.ts";
+import { changeAuthor } from "./change-author.ts";
 import { renderCommitMessage } from "./commit-message.ts";
 import { encodeManifest } from "./manifest.ts";
 import { MANIFEST_FILE, type PreparedSnapshot } from "./prepare-snapshot.ts";
@@ -13,16 +13,6 @@ export interface CommitSnapshotInput {
   actor: string;
   tag?: string;
   trailers?: Record<string, string>;
-}
-
-function person(ctx: HomeContext, actor: string): Person {
-  const name = actor.replace(/[<>\r\n]/g, "").trim() || "unknown";
-  return {
-    name,
-    email: `confvault@${ctx.settings.node}`,
-    timestamp: Math.floor(ctx.now().getTime() / 1000),
-    timezoneOffset: 0,
-  };
 }
 
 async function tagIsFree(ctx: HomeContext, name: string): Promise<boolean> {
@@ -62,7 +52,7 @@ export async function commitSnapshot(
     node: ctx.settings.node,
     trailers: { "Confvault-Sequence": String(prepared.manifest.sequence), ...input.trailers },
   });
-  const who = person(ctx, input.actor);
+  const who = changeAuthor(ctx, input.actor);
   // One transaction: objects, then the branch and the annotated tag move together. A generated
   // name can only collide after a rollback of the sequence (a restore of an old point in the same
   // second): the engine refuses it before writing anything, and the next suffix is tried.

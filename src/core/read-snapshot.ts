@@ -34,10 +34,15 @@ export async function readSnapshot(
     ctx.engine.readFile(commit, SEALED_FILE),
   ]);
   if (!options.force) {
-    for (const [name, bytes] of [
-      [CONFIG_FILE, committedConfig],
-      [SEALED_FILE, sealed],
-    ] as const) {
+    // Every file the manifest lists (the keyring too, after a rotation), and the two every point has.
+    const names = new Set([CONFIG_FILE, SEALED_FILE, ...Object.keys(manifest.files)]);
+    for (const name of names) {
+      const bytes =
+        name === CONFIG_FILE
+          ? committedConfig
+          : name === SEALED_FILE
+            ? sealed
+            : await ctx.engine.readFile(commit, name);
       const expected = manifest.files[name]?.sha256;
       const actual = await sha256Hex(bytes);
       if (expected !== actual) {

@@ -1,6 +1,5 @@
 import { promises as fsp } from "node:fs";
 import path from "node:path";
-import { writeFileAtomic } from "../home/atomic-write.ts";
 
 /** The files backup operations keep under `<home>/state/`. */
 export function opsPaths(stateDir: string) {
@@ -27,18 +26,4 @@ export async function readState<T>(file: string, fallback: T): Promise<T> {
   }
 }
 
-export async function writeState(file: string, value: unknown): Promise<void> {
-  await writeFileAtomic(file, new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`), {
-    mode: 0o600,
-  });
-}
-
-/** Serialises read-modify-write of state files inside one process. */
-export function createSerial(): <T>(fn: () => Promise<T>) => Promise<T> {
-  let tail: Promise<unknown> = Promise.resolve();
-  return <T>(fn: () => Promise<T>) => {
-    const run = tail.then(fn, fn);
-    tail = run.catch(() => undefined);
-    return run;
-  };
-}
+export { createMutex as createSerial, writeJsonFile as writeState } from "../home/json-file.ts";

@@ -1,6 +1,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { changeAuthor } from "../core/change-author.ts";
 import { inOperation } from "../errors/confvault-error.ts";
 import type { HomeContext } from "../home/context.ts";
 import type { GithubConfig } from "./github-config.ts";
@@ -59,12 +60,7 @@ export async function initReviewRepo(options: {
       branch: local,
       files,
       message: "chore: confvault review repository (README, .gitattributes, CODEOWNERS, verify workflow)\n",
-      author: {
-        name: options.actor.replace(/[<>\r\n]/g, "").trim() || "unknown",
-        email: `confvault@${ctx.settings.node}`,
-        timestamp: Math.floor(ctx.now().getTime() / 1000),
-        timezoneOffset: 0,
-      },
+      author: changeAuthor(ctx, options.actor),
       expectedParent: base,
     });
     await repo.pushCommit(commit, github.branch);

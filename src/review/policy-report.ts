@@ -1,4 +1,5 @@
-import type { Manifest } from "../core/manifest.ts";
+import { decodeManifest, type Manifest } from "../core/manifest.ts";
+import { CONFIG_FILE, MANIFEST_FILE } from "../core/prepare-snapshot.ts";
 import type { HomeContext } from "../home/context.ts";
 import { SECRET_MARKER_PATTERN } from "../seal/lift-secrets.ts";
 import { formatDiff } from "../xml/format-diff.ts";
@@ -10,6 +11,15 @@ export interface PointFacts {
   committedConfig: Uint8Array;
   manifest: Manifest;
   label: string;
+}
+
+/** The committed config and manifest of a commit of this home, as a report's "before" side. */
+export async function pointFactsAt(ctx: HomeContext, commit: string, label: string): Promise<PointFacts> {
+  return {
+    committedConfig: await ctx.engine.readFile(commit, CONFIG_FILE),
+    manifest: decodeManifest(await ctx.engine.readFile(commit, MANIFEST_FILE), commit),
+    label,
+  };
 }
 
 export interface PolicyReport {

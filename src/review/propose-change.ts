@@ -1,6 +1,7 @@
+import { changeAuthor } from "../core/change-author.ts";
 import { renderCommitMessage } from "../core/commit-message.ts";
 import { currentCertKey, tagOf } from "../core/current-cert-key.ts";
-import { decodeManifest, encodeManifest } from "../core/manifest.ts";
+import { encodeManifest } from "../core/manifest.ts";
 import {
   CONFIG_FILE,
   KEYRING_FILE,
@@ -13,7 +14,7 @@ import { ConfvaultError, inOperation } from "../errors/confvault-error.ts";
 import type { HomeContext } from "../home/context.ts";
 import type { GithubClient } from "./github-client.ts";
 import type { GithubConfig } from "./github-config.ts";
-import { type PointFacts, policyReport } from "./policy-report.ts";
+import { pointFactsAt, policyReport } from "./policy-report.ts";
 import { fenced, oneLine, renderTemplate } from "./render-template.ts";
 import { openReviewRepo } from "./review-repo.ts";
 
@@ -111,24 +112,13 @@ export async function proposeChange({
       branch,
       files,
       message,
-      author: {
-        name: actor.replace(/[<>\r\n]/g, "").trim() || "unknown",
-        email: `confvault@${ctx.settings.node}`,
-        timestamp: Math.floor(ctx.now().getTime() / 1000),
-        timezoneOffset: 0,
-      },
+      author: changeAuthor(ctx, actor),
       expectedParent: base,
     });
     await repo.pushCommit(commit, branch);
 
     const baseTag = parent ? ((await tagOf(ctx, parent)) ?? parent.slice(0, 12)) : undefined;
-    const before: PointFacts | null = parent
-      ? {
-          committedConfig: await ctx.engine.readFile(parent, CONFIG_FILE),
-          manifest: decodeManifest(await ctx.engine.readFile(parent, MANIFEST_FILE), parent),
-          label: baseTag ?? parent,
-        }
-      : null;
+    const before = parent ? await pointFactsAt(ctx, parent, baseTag ?? parent) : null;
     const report = policyReport(ctx, before, {
       committedConfig: prepared.files[CONFIG_FILE]!,
       manifest: prepared.manifest,

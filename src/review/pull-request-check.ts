@@ -1,8 +1,6 @@
 import { tagOf } from "../core/current-cert-key.ts";
-import { decodeManifest } from "../core/manifest.ts";
-import { CONFIG_FILE, MANIFEST_FILE } from "../core/prepare-snapshot.ts";
 import { checkPushedPoint } from "./check-pushed-point.ts";
-import { type PointFacts, policyReport } from "./policy-report.ts";
+import { pointFactsAt, policyReport } from "./policy-report.ts";
 import { fenced, renderTemplate } from "./render-template.ts";
 import { type GithubEventOutcome, postStatus, type ReviewDeps } from "./review-deps.ts";
 
@@ -63,13 +61,7 @@ export async function checkPullRequest(
   };
   let description: string;
   if (check.point) {
-    const before: PointFacts | null = parent
-      ? {
-          committedConfig: await ctx.engine.readFile(parent, CONFIG_FILE),
-          manifest: decodeManifest(await ctx.engine.readFile(parent, MANIFEST_FILE), parent),
-          label: baseTag ?? parent,
-        }
-      : null;
+    const before = parent ? await pointFactsAt(ctx, parent, baseTag ?? parent) : null;
     const report = policyReport(ctx, before, {
       committedConfig: check.point.committedConfig,
       manifest: check.point.manifest,

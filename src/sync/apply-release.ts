@@ -31,7 +31,7 @@ async function readOrUndefined(file: string | undefined): Promise<Uint8Array | u
  * else its current restore point, else nothing (then the master's local sections are dropped,
  * never inherited).
  */
-async function localSource(ctx: HomeContext, rootName: string): Promise<Uint8Array> {
+async function localSource(ctx: HomeContext, master: Uint8Array): Promise<Uint8Array> {
   const live = await readOrUndefined(ctx.live("config"));
   if (live) {
     try {
@@ -46,7 +46,8 @@ async function localSource(ctx: HomeContext, rootName: string): Promise<Uint8Arr
   }
   const tip = await ctx.engine.branchTip("main");
   if (tip) return (await openSnapshot(ctx, tip)).config;
-  return new TextEncoder().encode(`<${rootName}/>`);
+  // Nothing of our own yet: an empty root, so every node-local section of the master is dropped.
+  return new TextEncoder().encode(`<${scanXml(master, { patterns: [] }).rootName}/>`);
 }
 
 /** True when the live config is what the current restore point says (no drift). */
@@ -68,8 +69,7 @@ export async function applyRelease(
   release: OpenedRelease,
   masterNode: string,
 ): Promise<ReleaseApplied> {
-  const rootName = scanXml(release.config, { patterns: [] }).rootName;
-  const local = await localSource(ctx, rootName);
+  const local = await localSource(ctx, release.config);
   const config = spliceLocalSections(release.config, local, ctx.profile.localSections);
   const result = await applyConfig({
     ctx,

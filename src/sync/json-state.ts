@@ -1,6 +1,5 @@
 import { promises as fsp } from "node:fs";
 import path from "node:path";
-import { writeFileAtomic } from "../home/atomic-write.ts";
 
 /** The files cluster sync keeps under the home's state folder (all mode 0600). */
 export function syncPaths(stateDir: string) {
@@ -42,11 +41,7 @@ export async function readJson<T>(file: string, fallback: T): Promise<T> {
   }
 }
 
-export async function writeJson(file: string, value: unknown): Promise<void> {
-  await writeFileAtomic(file, new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`), {
-    mode: 0o600,
-  });
-}
+export { writeJsonFile as writeJson } from "../home/json-file.ts";
 
 /** An exclusive lock file beside `file` for read-modify-write across processes (CLI and serve). */
 export async function withFileLock<T>(file: string, fn: () => Promise<T>, waitMs = 10_000): Promise<T> {
@@ -72,15 +67,7 @@ export async function withFileLock<T>(file: string, fn: () => Promise<T>, waitMs
   }
 }
 
-/** Serialises async work inside one process. */
-export function createMutex(): <T>(fn: () => Promise<T>) => Promise<T> {
-  let tail: Promise<unknown> = Promise.resolve();
-  return <T>(fn: () => Promise<T>) => {
-    const run = tail.then(fn, fn);
-    tail = run.catch(() => undefined);
-    return run;
-  };
-}
+export { createMutex } from "../home/json-file.ts";
 
 export function randomToken(prefix: string, bytes = 32): string {
   const raw = crypto.getRandomValues(new Uint8Array(bytes));

@@ -55,6 +55,35 @@ test("after a key rotation every restore point is restorable with only the new a
   }
 });
 
+test("a keyring changed outside confvault is refused like any file that no longer matches its manifest", async () => {
+  const h = await tempHome();
+  try {
+    await applyConfig({ ctx: h.ctx, config: SAMPLE, reason: "one", actor: "a" });
+    const newKey = path.join(h.dir, "..", "new.key");
+    await fsp.writeFile(newKey, "second-activation-key-abcdefghijklmnop\n", { mode: 0o600 });
+    const rotated = await rotateKeys({ ctx: h.ctx, newKeyFile: newKey, actor: "a" });
+    const ctx = await openHome({ dir: h.dir, env: {} });
+    const tip = rotated.commit!;
+    const files: Record<string, Uint8Array> = {};
+    for (const name of await ctx.engine.listFiles(tip)) files[name] = await ctx.engine.readFile(tip, name);
+    const keyring = files["keyring.sealed.age"]!.slice();
+    keyring[keyring.length - 1] ^= 1;
+    const tampered = await ctx.engine.commitFiles({
+      branch: "main",
+      files: { ...files, "keyring.sealed.age": keyring },
+      message: "hand edit\n",
+      author: { name: "mallory", email: "m@example.invalid", timestamp: 1_800_000_000 },
+      expectedParent: tip,
+    });
+    const result = await verify({ ctx, ref: tampered });
+    assert.not.ok(result.ok);
+    assert.is(result.points[0]?.error?.code, "MANIFEST_MISMATCH");
+    assert.match(result.points[0]?.error?.message ?? "", /keyring\.sealed\.age/);
+  } finally {
+    await h.cleanup();
+  }
+});
+
 test("an escrow recipient opens the sealed bundle with the standard age tool", async () => {
   const h = await tempHome();
   try {
