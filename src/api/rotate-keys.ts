@@ -10,6 +10,7 @@ import { writeFileAtomic } from "../home/atomic-write.ts";
 import type { HomeContext, SealKeys } from "../home/context.ts";
 import { acquireHomeLock } from "../home/home-lock.ts";
 import { readRecipients } from "../home/recipients-file.ts";
+import { sealKeysFrom } from "../home/seal-keys.ts";
 import { deriveIdentity } from "../seal/derive-identity.ts";
 import { openKeyring, sealKeyring } from "../seal/keyring.ts";
 
@@ -58,11 +59,7 @@ export async function rotateKeys({
         "generate a new key first",
       );
     }
-    const escrow = await readRecipients(ctx.layout.recipients);
-    const newKeys: SealKeys = {
-      ...derived,
-      recipients: [derived.recipient, ...escrow.filter((r) => r !== derived.recipient)],
-    };
+    const newKeys: SealKeys = await sealKeysFrom(derived, await readRecipients(ctx.layout.recipients));
     const tip = await ctx.engine.branchTip("main");
     let earlier: string[] = [];
     if (tip) {

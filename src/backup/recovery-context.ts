@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { HomeContext, Logger, SealKeys } from "../home/context.ts";
 import { homeLayout, livePath } from "../home/layout.ts";
+import { sealKeysFrom } from "../home/seal-keys.ts";
 import { createRepoEngine } from "../repo/create-engine.ts";
 import { createGitCli } from "../repo/git-cli.ts";
 import type { DerivedIdentity } from "../seal/derive-identity.ts";
@@ -35,7 +36,7 @@ export function recoveryContext(options: {
     engine,
     logger: options.logger,
     keys() {
-      keys ??= options.identity().then((d) => ({ ...d, recipients: [d.recipient] }));
+      keys ??= options.identity().then((d) => sealKeysFrom(d, []));
       return keys;
     },
     now: options.now,

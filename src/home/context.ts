@@ -1,5 +1,6 @@
 import type { Profile } from "../profiles/profile.ts";
 import type { RepoEngine } from "../repo/engine.ts";
+import type { Signer } from "../seal/signing-key.ts";
 import type { Settings } from "../settings/schema.ts";
 import type { HomeLayout } from "./layout.ts";
 
@@ -16,6 +17,8 @@ export interface SealKeys {
   markerKey: Uint8Array;
   /** Own recipient plus escrow recipients. */
   recipients: string[];
+  /** The node's Ed25519 signing key, derived from the activation key (signs releases and restore points). */
+  signer: Signer;
 }
 
 /** Everything an operation needs about one home, built once at start-up and passed in. */

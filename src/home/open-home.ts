@@ -10,6 +10,7 @@ import { loadActivationKey } from "./activation-key.ts";
 import { type HomeContext, type Logger, type SealKeys, silentLogger } from "./context.ts";
 import { homeLayout, livePath } from "./layout.ts";
 import { readRecipients } from "./recipients-file.ts";
+import { sealKeysFrom } from "./seal-keys.ts";
 
 export interface OpenHomeOptions {
   dir: string;
@@ -51,11 +52,7 @@ export async function openHome(options: OpenHomeOptions): Promise<HomeContext> {
         homeKeyFile: layout.activationKey,
       });
       const derived = await deriveIdentity({ activationKey: key.value, cluster: settings.cluster });
-      const escrow = await readRecipients(layout.recipients);
-      return {
-        ...derived,
-        recipients: [derived.recipient, ...escrow.filter((r) => r !== derived.recipient)],
-      };
+      return await sealKeysFrom(derived, await readRecipients(layout.recipients));
     })();
     keysPromise.catch(() => {
       keysPromise = undefined;

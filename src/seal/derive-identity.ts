@@ -1,7 +1,10 @@
+import { hkdf } from "@noble/hashes/hkdf.js";
 import { scryptAsync } from "@noble/hashes/scrypt.js";
+import { sha256 } from "@noble/hashes/sha2.js";
 import { bech32 } from "@scure/base";
 import { identityToRecipient } from "age-encryption";
 import { ConfvaultError } from "../errors/confvault-error.ts";
+import { SIGNING_INFO } from "./signing-key.ts";
 
 /*
  * Sealing identity derivation, format v1 (part of the repository contract: never change it,
@@ -16,6 +19,8 @@ import { ConfvaultError } from "../errors/confvault-error.ts";
  *   identity  = Bech32 (BIP 173, not Bech32m) of `secret` with HRP "AGE-SECRET-KEY-",
  *               upper-cased: "AGE-SECRET-KEY-1…", exactly as `age-keygen` writes identities
  *   recipient = the age X25519 recipient of that identity ("age1…", what `age-keygen -y` prints)
+ *   signing   = HKDF-SHA256(okm, salt "confvault/v1/", info "ed25519-signing-key", 32): the
+ *               Ed25519 seed that signs releases and restore points (signing-key.ts)
  *
  * Reproduce it in Python (hashlib.scrypt, maxmem above 32 MiB) and a Bech32 encoder:
  *   okm = hashlib.scrypt(key, salt=b"confvault/v1/" + cluster.encode(), n=2**15, r=8, p=1,
@@ -36,6 +41,8 @@ export interface DerivedIdentity {
   recipient: string;
   /** 32 bytes keying secret markers and bundle digests (a secret). */
   markerKey: Uint8Array;
+  /** 32-byte Ed25519 seed of the node's signing key (a secret; see signing-key.ts). */
+  signingSeed: Uint8Array;
 }
 
 export interface DeriveIdentityOptions {
@@ -71,11 +78,12 @@ export async function deriveIdentity({
   );
   const secret = okm.slice(0, 32);
   const markerKey = okm.slice(32, 64);
+  const signingSeed = hkdf(sha256, okm, enc.encode(KDF_SALT_PREFIX), enc.encode(SIGNING_INFO), 32);
   okm.fill(0);
   const identity = bech32.encodeFromBytes("AGE-SECRET-KEY-", secret).toUpperCase();
   secret.fill(0);
   const recipient = await identityToRecipient(identity);
-  return { identity, recipient, markerKey };
+  return { identity, recipient, markerKey, signingSeed };
 }
 
 function normaliseKey(key: string): string {
