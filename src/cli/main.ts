@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { packageVersion } from "../core/package-files.ts";
 import { ConfvaultError, isConfvaultError } from "../errors/confvault-error.ts";
 import { exitCodeFor } from "../errors/status-map.ts";
 import { registerApply } from "./commands/apply.ts";
@@ -22,7 +23,6 @@ import { registerStatus } from "./commands/status.ts";
 import { registerSync } from "./commands/sync.ts";
 import { registerVerify } from "./commands/verify.ts";
 import type { CliRuntime } from "./runtime.ts";
-import { packageVersion } from "./start-server.ts";
 
 export function buildProgram(rt: CliRuntime): Command {
   const program = new Command("confvault")

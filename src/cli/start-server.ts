@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
 import { bindOperations } from "../api/operations.ts";
+import { packageVersion } from "../core/package-files.ts";
 import type { HomeContext, Logger } from "../home/context.ts";
 import { readTokenRecords } from "../home/token-file.ts";
 import { latestRestorePointSeconds } from "../ops/ops-metrics.ts";
@@ -12,12 +12,6 @@ import { type NodeServer, serveNode } from "../server/serve-node.ts";
 import { syncRoutes } from "../server/sync-routes.ts";
 import { createTokenVerifier } from "../server/tokens.ts";
 import { createSync } from "../sync/start-sync.ts";
-
-export function packageVersion(): string {
-  return (
-    JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
-  ).version;
-}
 
 /** Wires one home into the HTTP app and starts it on Node. Tokens are re-read on every check so new ones work at once. */
 export async function startServer(

@@ -1,9 +1,10 @@
 import { readFileSync } from "node:fs";
+import { packageFile } from "./package-files.ts";
 
 let cached: string | undefined;
 
 function template(): string {
-  cached ??= readFileSync(new URL("../../templates/commit-message.txt", import.meta.url), "utf8");
+  cached ??= readFileSync(packageFile("templates/commit-message.txt"), "utf8");
   return cached;
 }
 

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { packageFile } from "../core/package-files.ts";
 import { ConfvaultError } from "../errors/confvault-error.ts";
 import type { Incident } from "./alert-rules.ts";
 
@@ -19,7 +20,7 @@ const cache = new Map<AlertFormat, string>();
 function template(format: AlertFormat): string {
   let text = cache.get(format);
   if (text === undefined) {
-    text = readFileSync(new URL(`../../templates/alerts/${format}.json`, import.meta.url), "utf8");
+    text = readFileSync(packageFile(`templates/alerts/${format}.json`), "utf8");
     cache.set(format, text);
   }
   return text;

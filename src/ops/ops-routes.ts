@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import type { Hono } from "hono";
+import { packageFile } from "../core/package-files.ts";
 import type { HomeContext } from "../home/context.ts";
 import type { AppEnv } from "../server/types.ts";
 import { buildOpsReport } from "./ops-report.ts";
@@ -27,7 +28,7 @@ export function opsRoutes(ctx: HomeContext): {
   const asset = async (name: string) => {
     let bytes = cache.get(name);
     if (!bytes) {
-      bytes = new Uint8Array(await readFile(new URL(`./dashboard/${name}`, import.meta.url)));
+      bytes = new Uint8Array(await readFile(packageFile(`src/ops/dashboard/${name}`)));
       cache.set(name, bytes);
     }
     return bytes;

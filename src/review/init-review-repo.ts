@@ -2,6 +2,7 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { changeAuthor } from "../core/change-author.ts";
+import { packageFile } from "../core/package-files.ts";
 import { inOperation } from "../errors/confvault-error.ts";
 import type { HomeContext } from "../home/context.ts";
 import type { GithubConfig } from "./github-config.ts";
@@ -26,7 +27,7 @@ export async function initReviewRepo(options: {
 }): Promise<InitReviewRepoResult> {
   const { ctx, github } = options;
   try {
-    const dir = fileURLToPath(new URL("../../templates/repo/", import.meta.url));
+    const dir = fileURLToPath(packageFile("templates/repo/"));
     const values: Record<string, string> = {
       owner: github.owner,
       repo: github.repo,

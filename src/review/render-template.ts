@@ -1,8 +1,9 @@
 import { readFile } from "node:fs/promises";
+import { packageFile } from "../core/package-files.ts";
 
 /** Reads templates/<name> and fills its {{placeholders}}; an unknown placeholder becomes "". */
 export async function renderTemplate(name: string, values: Record<string, string>): Promise<string> {
-  const text = await readFile(new URL(`../../templates/${name}`, import.meta.url), "utf8");
+  const text = await readFile(packageFile(`templates/${name}`), "utf8");
   return text.replace(/\{\{(\w+)\}\}/g, (_, key: string) => values[key] ?? "");
 }
 

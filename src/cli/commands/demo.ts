@@ -4,6 +4,7 @@ import path from "node:path";
 import type { Command } from "commander";
 import { applyConfig } from "../../api/apply.ts";
 import { initHome } from "../../api/init-home.ts";
+import { packageFile } from "../../core/package-files.ts";
 import { writeFileAtomic } from "../../home/atomic-write.ts";
 import { homeLayout } from "../../home/layout.ts";
 import { openHome } from "../../home/open-home.ts";
@@ -12,7 +13,7 @@ import { selfSignedCertificate } from "../self-signed-certificate.ts";
 import { startServer } from "../start-server.ts";
 import { waitForShutdown } from "../wait-for-shutdown.ts";
 
-const SAMPLE = new URL("../../../templates/sample/safesquid-config.xml", import.meta.url);
+const SAMPLE = packageFile("templates/sample/safesquid-config.xml");
 
 export function registerDemo(program: Command, rt: CliRuntime): void {
   program
