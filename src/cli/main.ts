@@ -1,30 +1,19 @@
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Help } from "commander";
 import { packageVersion } from "../core/package-files.ts";
 import { ConfvaultError, isConfvaultError } from "../errors/confvault-error.ts";
 import { exitCodeFor } from "../errors/status-map.ts";
-import { registerApply } from "./commands/apply.ts";
-import { registerCapture } from "./commands/capture.ts";
-import { registerCluster } from "./commands/cluster.ts";
-import { registerDemo } from "./commands/demo.ts";
-import { registerDiff } from "./commands/diff.ts";
-import { registerGithub } from "./commands/github.ts";
-import { registerInit } from "./commands/init.ts";
-import { registerKeys } from "./commands/keys.ts";
-import { registerLog } from "./commands/log.ts";
-import { registerMaintenance } from "./commands/maintenance.ts";
-import { registerPropose } from "./commands/propose.ts";
-import { registerPrune } from "./commands/prune.ts";
-import { registerRecover } from "./commands/recover.ts";
-import { registerRemote } from "./commands/remote.ts";
-import { registerRestore } from "./commands/restore.ts";
-import { registerServe } from "./commands/serve.ts";
-import { registerShow } from "./commands/show.ts";
-import { registerStatus } from "./commands/status.ts";
-import { registerSync } from "./commands/sync.ts";
-import { registerVerify } from "./commands/verify.ts";
+import { COMMANDS, requestedCommand } from "./command-table.ts";
 import type { CliRuntime } from "./runtime.ts";
 
-export function buildProgram(rt: CliRuntime): Command {
+/**
+ * The program for one argv: the command asked for is loaded with its module; every other command
+ * is only a name and a description from the command table, so `--help` or `log` do not load
+ * the server, the review client or the sync code.
+ */
+export async function buildProgram(rt: CliRuntime, argv: readonly string[] = []): Promise<Command> {
+  const json = argv.includes("--json");
+  const terms = new Map<Command, string>();
+  const defaultHelp = new Help();
   const program = new Command("confvault")
     .description("appliance configuration in git: sealed restore points, one-command restore, cluster sync")
     .version(packageVersion())
@@ -32,43 +21,42 @@ export function buildProgram(rt: CliRuntime): Command {
     .option("--json", "machine-readable output")
     .option("--key-file <file>", "activation key file, mode 0600 (or env CONFVAULT_ACTIVATION_KEY)")
     .option("--actor <name>", "who makes the change (env CONFVAULT_ACTOR, default: the OS user)")
-    .showHelpAfterError()
     .exitOverride()
+    .configureHelp({ subcommandTerm: (cmd) => terms.get(cmd) ?? defaultHelp.subcommandTerm(cmd) })
     .configureOutput({
       writeOut: (s) => rt.out(s.replace(/\n$/, "")),
       writeErr: (s) => rt.err(s.replace(/\n$/, "")),
+      // Under --json the error goes out once, as JSON, from runCli.
+      outputError: (s, write) => {
+        if (!json) write(s);
+      },
     });
-  for (const register of [
-    registerInit,
-    registerApply,
-    registerCapture,
-    registerLog,
-    registerShow,
-    registerDiff,
-    registerRestore,
-    registerVerify,
-    registerMaintenance,
-    registerStatus,
-    registerKeys,
-    registerPrune,
-    registerCluster,
-    registerSync,
-    registerServe,
-    registerDemo,
-    registerPropose,
-    registerGithub,
-    registerRemote,
-    registerRecover,
-  ]) {
-    register(program, rt);
+  if (!json) program.showHelpAfterError("(run `confvault --help` for the commands and options)");
+  const wanted = requestedCommand(argv);
+  if (wanted) (await wanted.load())(program, rt);
+  const real = new Set(program.commands.map((c) => c.name()));
+  const ordered: Command[] = [];
+  for (const entry of COMMANDS) {
+    const done = program.commands.find((c) => c.name() === entry.name);
+    if (done) {
+      ordered.push(done);
+      continue;
+    }
+    if (real.has(entry.name)) continue;
+    const placeholder = new Command(entry.name).description(entry.description);
+    terms.set(placeholder, entry.term);
+    ordered.push(placeholder);
   }
+  // Keep the table's order in the help, whatever was loaded.
+  (program.commands as Command[]).splice(0);
+  for (const c of ordered) program.addCommand(c);
   for (const sub of program.commands) sub.exitOverride();
   return program;
 }
 
 /** Runs the CLI and returns the exit code: 0 ok, 1 failed, 2 bad usage or input. */
 export async function runCli(argv: string[], rt: CliRuntime): Promise<number> {
-  const program = buildProgram(rt);
+  const program = await buildProgram(rt, argv);
   try {
     await program.parseAsync(argv, { from: "user" });
     return 0;

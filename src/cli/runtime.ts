@@ -3,7 +3,6 @@ import path from "node:path";
 import type { Command } from "commander";
 import pino from "pino";
 import type { HomeContext, Logger } from "../home/context.ts";
-import { openHome } from "../home/open-home.ts";
 
 export interface GlobalOptions {
   home?: string;
@@ -55,8 +54,14 @@ export function createRuntime(
       );
       return logger;
     },
-    open: (cmd) =>
-      openHome({ dir: rt.homeDir(cmd), env, keyFile: globals(cmd).keyFile, logger: rt.logger() }),
+    // Loaded on first use, so commands that never open a home (help, init) do not load the engine.
+    open: async (cmd) =>
+      (await import("../home/open-home.ts")).openHome({
+        dir: rt.homeDir(cmd),
+        env,
+        keyFile: globals(cmd).keyFile,
+        logger: rt.logger(),
+      }),
     print(cmd, json, human) {
       if (globals(cmd).json) rt.out(JSON.stringify(json, null, 2));
       else if (human !== "") rt.out(human);

@@ -82,7 +82,7 @@ test("the HTTP API applies, lists, shows, diffs and restores; a CLI apply is see
   const viewer = init.tokens.find((t: { role: string }) => t.role === "viewer").token;
   const server = spawn(
     process.execPath,
-    ["--import", "tsx", path.join(ROOT, "src/cli/entry.ts"), "serve", "--port", "0", "--json"],
+    [path.join(ROOT, "bin/confvault.js"), "serve", "--port", "0", "--json"],
     {
       cwd: ROOT,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env, CONFVAULT_LOG_LEVEL: "warn" },

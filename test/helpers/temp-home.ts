@@ -80,7 +80,7 @@ export async function cli(
   return await new Promise((resolve) => {
     const child = execFile(
       process.execPath,
-      ["--import", "tsx", path.join(ROOT, "src/cli/entry.ts"), ...args],
+      [path.join(ROOT, "bin/confvault.js"), ...args],
       {
         cwd: ROOT,
         env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: "1", ...env },
