@@ -3,7 +3,6 @@ import path from "node:path";
 import { ConfvaultError } from "../errors/confvault-error.ts";
 import { createRepoEngine } from "../repo/create-engine.ts";
 import { createGitCli } from "../repo/git-cli.ts";
-import { deriveIdentity } from "../seal/derive-identity.ts";
 import { effectiveProfile } from "../settings/effective-profile.ts";
 import { parseSettings } from "../settings/load-settings.ts";
 import { loadActivationKey } from "./activation-key.ts";
@@ -51,6 +50,8 @@ export async function openHome(options: OpenHomeOptions): Promise<HomeContext> {
         keyFile: options.keyFile ?? settings.keyFile,
         homeKeyFile: layout.activationKey,
       });
+      // Loaded here, not at import: commands that read (log, show of committed files) never derive.
+      const { deriveIdentity } = await import("../seal/derive-identity.ts");
       const derived = await deriveIdentity({ activationKey: key.value, cluster: settings.cluster });
       return await sealKeysFrom(derived, await readRecipients(layout.recipients));
     })();

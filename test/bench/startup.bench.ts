@@ -1,0 +1,88 @@
+// Start-up as a user meets it: whole `confvault` processes (the compiled CLI in dist/) against
+// `node -e 0`, samples interleaved (A, B, C, D, A, B, …) so machine noise hits every row alike.
+// Targets (issue 11): `--help` ≤ 3×, `log -n 1` on a 2,000-point home ≤ 5×, a 1 MB apply ≤ 8×.
+import { spawnSync } from "node:child_process";
+import { promises as fsp } from "node:fs";
+import path from "node:path";
+import { applyConfig } from "../../src/api/apply.ts";
+import { ROOT, TEST_KEY, tempHome } from "../helpers/temp-home.ts";
+import { iterations, printFacts, printTable, QUICK, summarize } from "./lib.ts";
+
+/** A well-formed config of about `size` bytes; `variant` makes each one a new restore point. */
+function config(size: number, variant: number): Uint8Array {
+  const lines = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    "<appliance>",
+    `  <revision>${variant}</revision>`,
+  ];
+  let total = 80;
+  for (let i = 0; total < size; i++) {
+    const line = `  <rule id="${i}" action="${i % 3 ? "allow" : "deny"}"><host>h${(i * 7919) % 100_003}.example.com</host></rule>`;
+    lines.push(line);
+    total += line.length + 1;
+  }
+  lines.push("</appliance>\n");
+  return new TextEncoder().encode(lines.join("\n"));
+}
+
+function timeProcess(args: string[], env: Record<string, string>): number {
+  const start = performance.now();
+  const r = spawnSync(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? "", ...env } });
+  const ms = performance.now() - start;
+  if (r.status !== 0) throw new Error(`${args.join(" ")} exited ${r.status}: ${r.stderr}`);
+  return ms;
+}
+
+export async function run(): Promise<void> {
+  const built = spawnSync(process.execPath, ["scripts/build.mjs", "--quiet"], {
+    cwd: ROOT,
+    stdio: "inherit",
+  });
+  if (built.status !== 0) throw new Error("the build failed");
+  const points = QUICK ? 200 : 2000;
+  const home = await tempHome({ profile: "generic" });
+  const small = (i: number) => config(2_000, i);
+  const started = performance.now();
+  for (let i = 0; i < points; i++)
+    await applyConfig({
+      ctx: home.ctx,
+      config: small(i),
+      reason: `change ${i}`,
+      actor: "bench",
+      noLive: true,
+    });
+  const historyMs = performance.now() - started;
+  const work = path.join(home.dir, "..", "bench");
+  await fsp.mkdir(work, { recursive: true });
+  const n = iterations(15, 5);
+  const bigs: string[] = [];
+  for (let i = 0; i < n + 1; i++) {
+    const file = path.join(work, `big-${i}.xml`);
+    await fsp.writeFile(file, config(1 << 20, points + i));
+    bigs.push(file);
+  }
+  const env = { CONFVAULT_HOME: home.dir, CONFVAULT_ACTIVATION_KEY: TEST_KEY, NO_COLOR: "1" };
+  const bin = path.join(ROOT, "bin/confvault.js");
+  const rows: Record<string, number[]> = { "node -e 0": [], "--help": [], "log -n 1": [], "apply 1 MB": [] };
+  for (let i = 0; i < n + 1; i++) {
+    const sample = {
+      "node -e 0": timeProcess(["-e", "0"], env),
+      "--help": timeProcess([bin, "--help"], env),
+      "log -n 1": timeProcess([bin, "log", "-n", "1"], env),
+      "apply 1 MB": timeProcess([bin, "apply", bigs[i]!, "-m", `bench ${i}`], env),
+    };
+    if (i === 0) continue; // the first round warms the page cache
+    for (const [k, v] of Object.entries(sample)) rows[k]!.push(v);
+  }
+  printFacts("start-up setting", [
+    ["restore points", points],
+    ["history built in", `${(historyMs / 1000).toFixed(1)} s (in process)`],
+    ["targets", "--help ≤ 3×, log -n 1 ≤ 5×, apply 1 MB ≤ 8× node -e 0"],
+  ]);
+  printTable(
+    "whole processes, interleaved (ratio vs node -e 0)",
+    Object.entries(rows).map(([k, v]) => summarize(k, v)),
+    "node -e 0",
+  );
+  await home.cleanup();
+}
