@@ -127,6 +127,13 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./commands/demo.ts")).registerDemo,
   },
   {
+    name: "systemd-unit",
+    term: "systemd-unit [options]",
+    description:
+      "print a hardened systemd unit for this home (its profile's live folders writable, nothing else)",
+    load: async () => (await import("./commands/systemd-unit.ts")).registerSystemdUnit,
+  },
+  {
     name: "propose",
     term: "propose [options] <file>",
     description:
