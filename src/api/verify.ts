@@ -1,6 +1,7 @@
 import { promises as fsp } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { knownSigningKeys } from "../core/change-signer.ts";
 import { sha256Hex } from "../core/manifest.ts";
 import { openSnapshot } from "../core/read-snapshot.ts";
 import { ConfvaultError, inOperation, isConfvaultError } from "../errors/confvault-error.ts";
@@ -10,6 +11,12 @@ import { recordDrills, sampleOf } from "../ops/drill-store.ts";
 import { certificateFacts } from "../seal/certificate-facts.ts";
 import { nodeX509 } from "../seal/node-x509.ts";
 import { scanXml } from "../xml/scan-xml.ts";
+import {
+  checkSignatures,
+  describeSignatures,
+  type PointSignatures,
+  signaturesOk,
+} from "./verify-signatures.ts";
 
 export interface VerifyOptions {
   ctx: HomeContext;
@@ -31,6 +38,8 @@ export interface PointCheck {
   commit: string;
   ok: boolean;
   checks: string[];
+  /** SSH signatures of the commit and (for a restore point) its tag; "unsigned" for older points. */
+  signatures?: PointSignatures;
   error?: { code: string; message: string };
 }
 
@@ -40,11 +49,19 @@ export interface VerifyResult {
   points: PointCheck[];
 }
 
-async function checkPoint(ctx: HomeContext, ref: string, drill: boolean): Promise<PointCheck> {
+async function checkPoint(
+  ctx: HomeContext,
+  ref: string,
+  drill: boolean,
+  tagOid: string | undefined,
+  knownKeys: readonly Uint8Array[],
+): Promise<PointCheck> {
   const checks: string[] = [];
   let commit = "";
+  let signatures: PointSignatures | undefined;
   try {
     commit = await ctx.engine.resolveCommit(ref);
+    signatures = await checkSignatures(ctx, commit, tagOid, knownKeys);
     const snap = await openSnapshot(ctx, commit);
     checks.push("manifest hashes", "seal opened", "restored config.xml matches manifest");
     scanXml(snap.config);
@@ -77,10 +94,20 @@ async function checkPoint(ctx: HomeContext, ref: string, drill: boolean): Promis
         await fsp.rm(scratch, { recursive: true, force: true });
       }
     }
-    return { ref, commit, ok: true, checks };
+    checks.push(...describeSignatures(signatures));
+    if (!signaturesOk(signatures)) {
+      throw new ConfvaultError(
+        "VERIFY_FAILED",
+        describeSignatures(signatures).join("; "),
+        "the commit or tag was altered or signed by another key; compare with a remote copy",
+      );
+    }
+    return { ref, commit, ok: true, checks, signatures };
   } catch (err) {
     const e = isConfvaultError(err) ? err : inOperation("verify", err);
-    return { ref, commit, ok: false, checks, error: { code: e.code, message: e.message } };
+    const out: PointCheck = { ref, commit, ok: false, checks, error: { code: e.code, message: e.message } };
+    if (signatures) out.signatures = signatures;
+    return out;
   }
 }
 
@@ -111,13 +138,24 @@ export async function verify({
         "e.g. --sample 5",
       );
     }
-    const tagNames = all || sample !== undefined ? (await ctx.engine.listTags("rp/")).map((t) => t.name) : [];
+    const tagList =
+      all || sample !== undefined
+        ? await ctx.engine.listTags("rp/")
+        : ref !== undefined
+          ? await ctx.engine.listTags(ref.replace(/^refs\/tags\//, ""))
+          : [];
+    const tagOids = new Map(tagList.map((t) => [t.name, t.oid]));
+    const tagNames = all || sample !== undefined ? tagList.map((t) => t.name) : [];
     const refs = all ? tagNames : sample !== undefined ? sampleOf(tagNames, sample, random) : [ref ?? "main"];
     if (!all && sample === undefined && ref === undefined && (await ctx.engine.branchTip("main")) === null) {
       return { ok: fsckOk, fsck, points: [] };
     }
     const points: PointCheck[] = [];
-    for (const r of refs) points.push(await checkPoint(ctx, r, drill));
+    const knownKeys = await knownSigningKeys(ctx);
+    for (const r of refs) {
+      const tagOid = tagOids.get(r.replace(/^refs\/tags\//, ""));
+      points.push(await checkPoint(ctx, r, drill, tagOid, knownKeys));
+    }
     if (drill && record && points.length > 0) await recordDrills(ctx.layout.state, points, ctx.now());
     return { ok: fsckOk && points.every((p) => p.ok), fsck, points };
   } catch (err) {

@@ -2,6 +2,7 @@ import { ConfvaultError, isConfvaultError } from "../errors/confvault-error.ts";
 import type { HomeContext } from "../home/context.ts";
 import { newRestorePointName, validateRestorePointName } from "../repo/ref-name.ts";
 import { changeAuthor } from "./change-author.ts";
+import { changeSigner } from "./change-signer.ts";
 import { renderCommitMessage } from "./commit-message.ts";
 import { encodeManifest } from "./manifest.ts";
 import { MANIFEST_FILE, type PreparedSnapshot } from "./prepare-snapshot.ts";
@@ -53,6 +54,8 @@ export async function commitSnapshot(
     trailers: { "Confvault-Sequence": String(prepared.manifest.sequence), ...input.trailers },
   });
   const who = changeAuthor(ctx, input.actor);
+  // Commit and tag signed in git's SSH format (`git verify-commit` / `git verify-tag`).
+  const sign = await changeSigner(ctx);
   // One transaction: objects, then the branch and the annotated tag move together. A generated
   // name can only collide after a rollback of the sequence (a restore of an old point in the same
   // second): the engine refuses it before writing anything, and the next suffix is tried.
@@ -67,6 +70,7 @@ export async function commitSnapshot(
         author: who,
         expectedParent: prepared.parent,
         tag: { name: tag, message, tagger: who },
+        sign,
       });
       break;
     } catch (err) {

@@ -1,8 +1,22 @@
 import { ConfvaultError } from "../errors/confvault-error.ts";
-import type { CommitFilesOptions, CommitInfo, Person, RepoEngine, TagInfo } from "./engine.ts";
+import type {
+  CommitFilesOptions,
+  CommitInfo,
+  Person,
+  RepoEngine,
+  SignedObject,
+  SignPayload,
+  TagInfo,
+} from "./engine.ts";
 import { createFileCache } from "./file-cache.ts";
 import type { GitCli } from "./git-cli.ts";
-import { assertPerson, formatCommit, formatTag } from "./git-objects.ts";
+import {
+  assertPerson,
+  formatCommit,
+  formatTag,
+  splitCommitSignature,
+  splitTagSignature,
+} from "./git-objects.ts";
 import { initBareRepo } from "./init-bare.ts";
 import { countObjects } from "./maintenance.ts";
 import { createNodeObjectIo } from "./node-object-io.ts";
@@ -27,6 +41,8 @@ export interface CreateRepoEngineOptions {
   durable?: boolean;
   /** Age after which a leftover `<ref>.lock` counts as abandoned by a killed process (default 2 s). */
   staleLockMs?: number;
+  /** Signs every commit and tag the engine writes unless a call passes its own `sign`. */
+  sign?: SignPayload;
 }
 
 const FULL_OID = /^[0-9a-f]{40}$/;
@@ -46,6 +62,7 @@ export function createRepoEngine({
   io = createNodeObjectIo(),
   durable = true,
   staleLockMs = 2000,
+  sign: defaultSign,
 }: CreateRepoEngineOptions): RepoEngine {
   const writer = new ObjectWriter(fs, gitdir, io, durable);
   const reader = new ObjectReader(fs, gitdir);
@@ -87,7 +104,15 @@ export function createRepoEngine({
     return notFound("is not a branch, tag or commit in this repository");
   }
 
-  async function commitFiles({ branch, files, message, author, expectedParent, tag }: CommitFilesOptions) {
+  async function commitFiles({
+    branch,
+    files,
+    message,
+    author,
+    expectedParent,
+    tag,
+    sign = defaultSign,
+  }: CommitFilesOptions) {
     const ref = assertRefFormat(`refs/heads/${branch}`);
     assertPerson(author, "author");
     if (typeof message !== "string") throw new ConfvaultError("BAD_INPUT", "A commit needs a message.");
@@ -108,16 +133,12 @@ export function createRepoEngine({
       if (tag && tagRef && (await refs.read(tagRef)) !== null) throw tagExists(tag.name);
       const tree = writeTrees(writer, files);
       const parents = expectedParent ? [expectedParent] : [];
-      const commit = writer.write(
-        "commit",
-        formatCommit({ tree, parents, author, committer: author, message }),
-      );
+      const commitArgs = { tree, parents, author, committer: author, message };
+      const commit = writer.write("commit", await signed(formatCommit, commitArgs, sign));
       const updates: RefUpdate[] = [{ ref, oid: commit, expected: expectedParent, onMismatch: mismatch }];
       if (tag && tagRef) {
-        const oid = writer.write(
-          "tag",
-          formatTag({ object: commit, name: tag.name, tagger, message: tag.message }),
-        );
+        const tagArgs = { object: commit, name: tag.name, tagger, message: tag.message };
+        const oid = writer.write("tag", await signed(formatTag, tagArgs, sign));
         updates.push({ ref: tagRef, oid, expected: null, onMismatch: () => tagExists(tag.name) });
       }
       await writer.flush();
@@ -132,18 +153,23 @@ export function createRepoEngine({
     commit,
     message,
     tagger,
+    sign = defaultSign,
   }: {
     name: string;
     commit: string;
     message: string;
     tagger: Person;
+    sign?: SignPayload;
   }): Promise<string> {
     const ref = assertRefFormat(`refs/tags/${name}`);
     assertPerson(tagger, "tagger");
     return exclusive(async () => {
       const target = await resolveCommit(commit);
       if ((await refs.read(ref)) !== null) throw tagExists(name);
-      const oid = writer.write("tag", formatTag({ object: target, name, tagger, message }));
+      const oid = writer.write(
+        "tag",
+        await signed(formatTag, { object: target, name, tagger, message }, sign),
+      );
       await writer.flush();
       await refs.transaction([{ ref, oid, expected: null, onMismatch: () => tagExists(name) }]);
       return oid;
@@ -235,6 +261,15 @@ export function createRepoEngine({
     deleteTags,
     listTags,
     readCommit: async (oid) => reader.readCommit(await toCommit(oid)),
+    async readSigned(oid): Promise<SignedObject> {
+      const { type, content } = await reader.readRaw(oid);
+      if (type === "commit") return { type, ...splitCommitSignature(content) };
+      if (type === "tag") return { type, ...splitTagSignature(content) };
+      throw new ConfvaultError("NOT_FOUND", `Object ${oid} is a ${type}, not a commit or tag.`, REF_HINT, {
+        oid,
+        type,
+      });
+    },
     log,
     async readFile(commit, path) {
       const oid = await toCommit(commit);
@@ -273,6 +308,16 @@ export function createRepoEngine({
       return output;
     },
   };
+}
+
+/** The object bytes, signed when a signer is given: the signature covers the unsigned bytes. */
+async function signed<A extends object>(
+  format: (args: A & { signature?: string }) => Uint8Array,
+  args: A,
+  sign: SignPayload | undefined,
+): Promise<Uint8Array> {
+  const unsigned = format(args);
+  return sign ? format({ ...args, signature: await sign(unsigned) }) : unsigned;
 }
 
 function tagExists(name: string): ConfvaultError {

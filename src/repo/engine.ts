@@ -35,6 +35,21 @@ export interface TagInfo {
   tagger: Person;
 }
 
+/**
+ * Signs an object for git: gets the exact bytes git verifies (a commit without its `gpgsig`
+ * header, a tag before its signature) and returns an armored signature, e.g. an SSHSIG
+ * (`-----BEGIN SSH SIGNATURE-----…`) that `git verify-commit` / `git verify-tag` check with
+ * `gpg.format=ssh`.
+ */
+export type SignPayload = (payload: Uint8Array) => Promise<string>;
+
+/** A commit or tag object as git verifies it: the signed bytes and the signature (null: unsigned). */
+export interface SignedObject {
+  type: "commit" | "tag";
+  payload: Uint8Array;
+  signature: string | null;
+}
+
 export interface CommitFilesOptions {
   /** Branch to advance (short name, e.g. "main"). */
   branch: string;
@@ -50,6 +65,8 @@ export interface CommitFilesOptions {
    * defaults to the author.
    */
   tag?: { name: string; message: string; tagger?: Person };
+  /** Signs the commit (and the tag) in git's format; default: the engine's `sign`, if any. */
+  sign?: SignPayload;
 }
 
 export interface RepoEngine {
@@ -64,7 +81,14 @@ export interface RepoEngine {
   /** Writes blobs, tree and commit, then moves the branch atomically. Returns the commit oid. */
   commitFiles(options: CommitFilesOptions): Promise<string>;
   /** Creates an annotated tag object and its ref; refuses an existing name (TAG_EXISTS). */
-  createTag(options: { name: string; commit: string; message: string; tagger: Person }): Promise<string>;
+  createTag(options: {
+    name: string;
+    commit: string;
+    message: string;
+    tagger: Person;
+    /** Signs the tag (`git tag -s`); default: the engine's `sign`, if any. */
+    sign?: SignPayload;
+  }): Promise<string>;
   /** Deletes a tag ref (the tag object stays until gc). */
   deleteTag(name: string): Promise<void>;
   /** Deletes many tag refs in one transaction. */
@@ -72,6 +96,8 @@ export interface RepoEngine {
   /** Annotated tags under a prefix (default "rp/"), newest first by tagger time. */
   listTags(prefix?: string): Promise<TagInfo[]>;
   readCommit(oid: string): Promise<CommitInfo>;
+  /** A commit or tag object (by full oid) split into what its signature covers and the signature. */
+  readSigned(oid: string): Promise<SignedObject>;
   /** First-parent history from a commit, newest first. */
   log(options: { ref: string; depth?: number }): Promise<CommitInfo[]>;
   /** Bytes of a file at a commit; NOT_FOUND when absent. */

@@ -86,11 +86,26 @@ export function formatCommit(args: {
   author: Person;
   committer: Person;
   message: string;
+  /** Armored signature over the same commit without it; written as git's `gpgsig` header. */
+  signature?: string;
 }): Uint8Array {
   let text = `tree ${args.tree}\n`;
   for (const p of args.parents) text += `parent ${p}\n`;
-  text += `author ${formatPerson(args.author)}\ncommitter ${formatPerson(args.committer)}\n\n`;
-  return encoder.encode(text + withFinalNewline(args.message));
+  text += `author ${formatPerson(args.author)}\ncommitter ${formatPerson(args.committer)}\n`;
+  if (args.signature !== undefined) text += signatureHeader(args.signature);
+  return encoder.encode(`${text}\n${withFinalNewline(args.message)}`);
+}
+
+/**
+ * `gpgsig <first line>\n <next line>\n…`, the way git inserts a signature into a commit
+ * (`add_header_signature`): each following line prefixed with one space, an empty line too.
+ */
+function signatureHeader(armored: string): string {
+  const lines = withFinalNewline(armored).slice(0, -1).split("\n");
+  if (lines.some((l) => l.includes("\r") || l.includes("\0"))) {
+    throw new ConfvaultError("BAD_INPUT", "A commit signature may not contain CR or NUL bytes.");
+  }
+  return `gpgsig ${lines.join("\n ")}\n`;
 }
 
 export function formatTag(args: {
@@ -98,9 +113,98 @@ export function formatTag(args: {
   name: string;
   tagger: Person;
   message: string;
+  /** Armored signature over the tag bytes without it; appended after the message (`git tag -s`). */
+  signature?: string;
 }): Uint8Array {
   const head = `object ${args.object}\ntype commit\ntag ${args.name}\ntagger ${formatPerson(args.tagger)}\n\n`;
-  return encoder.encode(head + withFinalNewline(args.message));
+  const body = head + withFinalNewline(args.message);
+  return encoder.encode(args.signature === undefined ? body : body + withFinalNewline(args.signature));
+}
+
+/** Signed objects split the way git verifies them: the signed payload and the signature text. */
+export interface SignedParts {
+  payload: Uint8Array;
+  /** Armored signature; null when the object carries none. */
+  signature: string | null;
+}
+
+/**
+ * A commit without its `gpgsig` header (git's `parse_buffer_signed_by_header`): the payload
+ * is every byte but the header and its space-prefixed continuation lines.
+ */
+export function splitCommitSignature(raw: Uint8Array): SignedParts {
+  const keep: Uint8Array[] = [];
+  const sig: Uint8Array[] = [];
+  let found = false;
+  let inSig = false;
+  let at = 0;
+  while (at < raw.length) {
+    const eol = raw.indexOf(LF, at);
+    const next = eol === -1 ? raw.length : eol + 1;
+    if (raw[at] === LF) {
+      keep.push(raw.subarray(at)); // the blank line and the message
+      break;
+    }
+    if (inSig && raw[at] === SPACE) sig.push(raw.subarray(at + 1, next));
+    else if (!found && startsWith(raw, at, GPGSIG)) {
+      sig.push(raw.subarray(at + GPGSIG.length, next));
+      found = inSig = true;
+    } else {
+      keep.push(raw.subarray(at, next));
+      inSig = false;
+    }
+    at = next;
+  }
+  return { payload: joinBytes(keep), signature: found ? new TextDecoder().decode(joinBytes(sig)) : null };
+}
+
+const LF = 0x0a;
+const SPACE = 0x20;
+const GPGSIG = encoder.encode("gpgsig ");
+
+function startsWith(bytes: Uint8Array, at: number, prefix: Uint8Array): boolean {
+  for (let i = 0; i < prefix.length; i++) if (bytes[at + i] !== prefix[i]) return false;
+  return true;
+}
+
+function joinBytes(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** A tag split at its LAST line starting a signature (git's `parse_signed_buffer`). */
+export function splitTagSignature(raw: Uint8Array): SignedParts {
+  let found = -1;
+  for (let at = 0; at < raw.length; ) {
+    if (SIGNATURE_BEGINS.some((b) => startsWith(raw, at, b))) found = at;
+    const eol = raw.indexOf(LF, at);
+    if (eol === -1) break;
+    at = eol + 1;
+  }
+  if (found === -1) return { payload: raw, signature: null };
+  return { payload: raw.slice(0, found), signature: new TextDecoder().decode(raw.slice(found)) };
+}
+
+const SIGNATURE_LINE = /^-----BEGIN (?:SSH SIGNATURE|PGP SIGNATURE|PGP MESSAGE|SIGNED MESSAGE)-----/;
+const SIGNATURE_BEGINS = ["SSH SIGNATURE", "PGP SIGNATURE", "PGP MESSAGE", "SIGNED MESSAGE"].map((k) =>
+  encoder.encode(`-----BEGIN ${k}-----`),
+);
+
+/** A tag message as a reader should see it: without an appended signature block. */
+export function stripTagSignature(message: string): string {
+  let found = -1;
+  for (let at = 0; at < message.length; ) {
+    if (SIGNATURE_LINE.test(message.slice(at, at + 40))) found = at;
+    const eol = message.indexOf("\n", at);
+    if (eol === -1) break;
+    at = eol + 1;
+  }
+  return found === -1 ? message : message.slice(0, found);
 }
 
 export function hexToBytes(hex: string): Uint8Array {

@@ -55,3 +55,47 @@ async function ensureConfig(git: GitCli): Promise<void> {
     if (current.stdout.trim() !== value) await git.run(["config", key, value]);
   }
 }
+
+/**
+ * Lets the plain git CLI check restore points (`git verify-commit`, `git verify-tag`,
+ * `git log --show-signature`): `gpg.format=ssh` and `gpg.ssh.allowedSignersFile`. Reads the
+ * config file first and spawns git only when a setting is missing or points elsewhere (a
+ * moved home), so calling it on every apply costs one small read.
+ */
+export async function ensureSigningConfig(
+  fs: RepoFs,
+  git: GitCli,
+  allowedSignersFile: string,
+): Promise<boolean> {
+  let text = "";
+  try {
+    text = String(await fs.promises.readFile(`${git.gitdir}/config`, "utf8"));
+  } catch {
+    // no config yet: set both
+  }
+  let current = "";
+  let formatOk = false;
+  let fileOk = false;
+  for (const line of text.split("\n")) {
+    const header = /^\s*\[([^\]]+)\]\s*$/.exec(line);
+    if (header) {
+      current = header[1]!.trim().toLowerCase();
+      continue;
+    }
+    const eq = line.indexOf("=");
+    if (eq === -1) continue;
+    const key = `${current}.${line.slice(0, eq).trim().toLowerCase()}`;
+    if (key === "gpg.format") formatOk = configValue(line) === "ssh";
+    if (key === 'gpg "ssh".allowedsignersfile') fileOk = configValue(line) === allowedSignersFile;
+  }
+  if (!formatOk) await git.run(["config", "gpg.format", "ssh"]);
+  if (!fileOk) await git.run(["config", "gpg.ssh.allowedSignersFile", allowedSignersFile]);
+  return !formatOk || !fileOk;
+}
+
+/** The value of a `key = value` config line as git wrote it (quoted when it holds specials). */
+function configValue(line: string): string {
+  const raw = line.slice(line.indexOf("=") + 1).trim();
+  if (!raw.startsWith('"')) return raw;
+  return raw.slice(1, raw.lastIndexOf('"')).replace(/\\(["\\])/g, "$1");
+}

@@ -1,6 +1,7 @@
 import git from "isomorphic-git";
 import { ConfvaultError } from "../errors/confvault-error.ts";
 import type { CommitInfo, Person, TagInfo } from "./engine.ts";
+import { stripTagSignature } from "./git-objects.ts";
 import type { RepoFs } from "./repo-fs.ts";
 
 /**
@@ -70,10 +71,21 @@ export class ObjectReader {
     try {
       const { tag } = await git.readTag({ ...this.args, oid });
       if (tag.type !== "commit") return null;
-      return { name, oid, commit: tag.object, message: tag.message, tagger: person(tag.tagger) };
+      const message = stripTagSignature(tag.message);
+      return { name, oid, commit: tag.object, message, tagger: person(tag.tagger) };
     } catch (err) {
       if (isGitError(err, "ObjectTypeError")) return null;
       throw notFoundOr(err, `Tag object ${oid} (${name}) was not found.`, oid);
+    }
+  }
+
+  /** Type and raw content of an object (for signature checks). */
+  async readRaw(oid: string): Promise<{ type: string; content: Uint8Array }> {
+    try {
+      const { type, object } = await git.readObject({ ...this.args, oid, format: "content" });
+      return { type, content: object as Uint8Array };
+    } catch (err) {
+      throw notFoundOr(err, `Object ${oid} was not found.`, oid);
     }
   }
 

@@ -1,6 +1,8 @@
 import type { Command } from "commander";
 import { addRecipient, listRecipients, removeRecipient } from "../../api/keys-recipients.ts";
 import { rotateKeys } from "../../api/rotate-keys.ts";
+import { signerPrincipal } from "../../core/change-signer.ts";
+import { publishSigner } from "../../home/allowed-signers.ts";
 import type { CliRuntime } from "../runtime.ts";
 
 export function registerKeys(program: Command, rt: CliRuntime): void {
@@ -29,6 +31,28 @@ export function registerKeys(program: Command, rt: CliRuntime): void {
         [`${r.own}  (own, derived from the activation key)`, ...r.escrow.map((e) => `${e}  (escrow)`)].join(
           "\n",
         ),
+      );
+    });
+
+  keys
+    .command("allowed-signers")
+    .description(
+      "print the allowed-signers lines (git gpg.ssh.allowedSignersFile) that let `git verify-commit` / `git verify-tag` check restore points",
+    )
+    .action(async (_o, cmd: Command) => {
+      const ctx = await rt.open(cmd);
+      const { signer } = await ctx.keys();
+      const r = await publishSigner(ctx.layout, signerPrincipal(ctx), signer.sshPublicKey);
+      const current = r.lines.find((l) => l.endsWith(signer.sshPublicKey));
+      if (!rt.globals(cmd).json) {
+        rt.err(
+          `# save these lines to a file, then in a clone: git config gpg.format ssh; git config gpg.ssh.allowedSignersFile FILE (this home uses ${r.file})`,
+        );
+      }
+      rt.print(
+        cmd,
+        { file: r.file, lines: r.lines, current, principal: signerPrincipal(ctx) },
+        r.lines.join("\n"),
       );
     });
 
