@@ -19,6 +19,8 @@ export interface OpsFacts {
   now: string;
   latestRestorePoint: { tag: string; commit: string; time: string; subject: string } | null;
   restorePoints: number;
+  /** Restore points by their Confvault-Source trailer (apply, capture, restore, sync, merge, …). */
+  restorePointsBySource: Record<string, number>;
   remotes: RemoteHealth[];
   drills: DrillsState;
   schedules: SchedulesState;
@@ -71,6 +73,7 @@ export async function gatherOpsFacts(ctx: HomeContext): Promise<OpsFacts> {
         }
       : null,
     restorePoints: tags.length,
+    restorePointsBySource: countBySource(tags.map((t) => t.message)),
     remotes,
     drills,
     schedules,
@@ -78,4 +81,13 @@ export async function gatherOpsFacts(ctx: HomeContext): Promise<OpsFacts> {
     bundleBytes,
     sync,
   };
+}
+
+function countBySource(messages: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of messages) {
+    const source = parseTrailers(m).trailers["Confvault-Source"] ?? "unknown";
+    out[source] = (out[source] ?? 0) + 1;
+  }
+  return out;
 }

@@ -56,14 +56,28 @@ export function registerOpsMetrics(registry: Registry, ctx: HomeContext): OpsMet
       this.set(seconds((await facts())?.drills.lastSuccess?.time) ?? 0);
     },
   });
+  // Labelled by fingerprint so a home without a certificate has no series at all (not 0, which
+  // an "expires within 30 days" rule would take for an expired certificate).
   new Gauge({
     name: "confvault_certificate_expiry_timestamp_seconds",
-    help: "Unix time the root certificate of the current restore point expires",
+    help: "Unix time the root certificate of the current restore point expires, by SHA-256 fingerprint",
+    labelNames: ["fingerprint"] as const,
     registers,
     async collect() {
       this.reset();
       const cert = (await facts())?.certificate;
-      if (cert) this.set(Date.parse(cert.notAfter) / 1000);
+      if (cert) this.set({ fingerprint: cert.fingerprint256 ?? "" }, Date.parse(cert.notAfter) / 1000);
+    },
+  });
+  new Gauge({
+    name: "confvault_restore_points",
+    help: "Restore points in the repository by the source that made them (apply, capture, restore, sync, merge), CLI and API alike",
+    labelNames: ["source"] as const,
+    registers,
+    async collect() {
+      this.reset();
+      for (const [source, n] of Object.entries((await facts())?.restorePointsBySource ?? {}))
+        this.set({ source }, n);
     },
   });
   return {

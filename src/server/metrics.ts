@@ -23,6 +23,11 @@ export interface MetricsOptions {
 export function createMetrics(options: MetricsOptions = {}): AppMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // prom-client adds gauges named `…_total`, a suffix Prometheus reserves for counters
+  // (`promtool check metrics` refuses them); their per-type siblings without it stay.
+  for (const name of ["nodejs_active_handles", "nodejs_active_requests", "nodejs_active_resources"]) {
+    registry.removeSingleMetric(`${name}_total`);
+  }
   const registers = [registry];
   return {
     registry,
