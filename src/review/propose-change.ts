@@ -1,4 +1,5 @@
 import { changeAuthor } from "../core/change-author.ts";
+import { changeSigner } from "../core/change-signer.ts";
 import { renderCommitMessage } from "../core/commit-message.ts";
 import { currentCertKey, tagOf } from "../core/current-cert-key.ts";
 import { encodeManifest } from "../core/manifest.ts";
@@ -114,6 +115,7 @@ export async function proposeChange({
       message,
       author: changeAuthor(ctx, actor),
       expectedParent: base,
+      sign: await changeSigner(ctx),
     });
     await repo.pushCommit(commit, branch);
 
