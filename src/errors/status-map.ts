@@ -51,6 +51,7 @@ export function httpStatusFor(code: ErrorCode): number {
     case "HOOK_FAILED":
     case "HEALTH_FAILED":
     case "MANIFEST_MISMATCH":
+    case "RELEASE_UNTRUSTED":
     case "SEAL_TAMPERED":
     case "VERIFY_FAILED":
       return 422;

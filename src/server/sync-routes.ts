@@ -63,13 +63,20 @@ export function syncRoutes(sync: MasterSyncApi | SlaveSyncApi): ExtraRoutes {
         await sync.ack(node, await jsonBody(c));
         return c.json({ ok: true });
       });
-      app.post("/api/v1/cluster/recipient", json, size, async (c) => {
-        const node = await sync.authenticate(bearer(c));
-        const body = (await jsonBody(c)) as { recipient?: unknown };
-        if (typeof body?.recipient !== "string")
-          throw new ConfvaultError("BAD_INPUT", "recipient is missing", 'Send {"recipient": "age1…"}.');
-        await sync.setRecipient(node, body.recipient);
-        return c.json({ ok: true });
+      app.get("/api/v1/cluster/join-info", async (c) => c.json(await sync.joinInfo()));
+      // A node token must never re-key its node: whoever holds it would get the next bundle.
+      app.post("/api/v1/cluster/recipient", async (c, next) => {
+        const token = bearer(c);
+        const node = token ? await sync.authenticate(token).catch(() => undefined) : undefined;
+        if (node) {
+          throw new ConfvaultError(
+            "FORBIDDEN",
+            "changing a node's recipient needs the join exchange or an operator",
+            "join the slave again with a fresh join token, or have an operator POST {node, recipient} with an API token",
+            { node: node.name },
+          );
+        }
+        await next();
       });
       app.get("/api/v1/releases/:id", async (c) => {
         const node = await sync.authenticate(bearer(c));
@@ -85,6 +92,17 @@ export function syncRoutes(sync: MasterSyncApi | SlaveSyncApi): ExtraRoutes {
     },
     afterAuth(app) {
       app.get("/api/v1/cluster", async (c) => c.json(await sync.status()));
+      app.post("/api/v1/cluster/recipient", requireRole("operator"), size, async (c) => {
+        const body = (await jsonBody(c)) as { node?: unknown; recipient?: unknown };
+        if (typeof body?.node !== "string" || typeof body?.recipient !== "string")
+          throw new ConfvaultError(
+            "BAD_INPUT",
+            "node or recipient is missing",
+            'Send {"node": "slave-1", "recipient": "age1…"}.',
+          );
+        await sync.setRecipient(body.node, body.recipient);
+        return c.json({ ok: true, node: body.node });
+      });
       app.post("/api/v1/cluster/resume", requireRole("operator"), async (c) => {
         const held = await sync.resume({ skipCanary: c.req.query("skip_canary") === "1" });
         return c.json({ resumed: held });

@@ -2,6 +2,7 @@ import { promises as fsp } from "node:fs";
 import { ConfvaultError } from "../errors/confvault-error.ts";
 import { hashToken } from "../server/tokens.ts";
 import { constantTimeEqual, randomToken, readJson, withFileLock, writeJson } from "./json-state.ts";
+import { base64urlEncode, keyFingerprint } from "./release-signature.ts";
 
 interface JoinTokenRecord {
   hash: string;
@@ -9,19 +10,87 @@ interface JoinTokenRecord {
   usesLeft: number;
 }
 
+/**
+ * Join token format v1: `cvj1.<secret>.<keyfp>[.<tlsfp>]`, each part base64url (which has no
+ * "."). `secret` is 24 random bytes (only its hash is stored on the master); `keyfp` is
+ * base64url(sha256(SSH wire blob of the master's ssh-ed25519 signing key)); `tlsfp`, present
+ * when the master serves TLS, is base64url of the sha256 over its certificate's DER. The token
+ * travels out of band, so the slave checks the master's key (and certificate) against it.
+ */
+export interface ParsedJoinToken {
+  secret: string;
+  keyFingerprint: string;
+  /** Lower-case hex sha256 of the master's TLS certificate DER. */
+  tlsFingerprint256?: string;
+}
+
+const B64URL = /^[A-Za-z0-9_-]+$/;
+
+export function parseJoinToken(token: string): ParsedJoinToken {
+  const t = token.trim();
+  if (t.startsWith("cvj_")) {
+    throw new ConfvaultError(
+      "BAD_USAGE",
+      "this join token has the old format (cvj_…), which does not pin the master's signing key",
+      "on the master run `confvault cluster join-token` again and use the new cvj1.… token",
+    );
+  }
+  const parts = t.split(".");
+  if (
+    parts[0] !== "cvj1" ||
+    (parts.length !== 3 && parts.length !== 4) ||
+    !parts.slice(1).every((p) => B64URL.test(p))
+  ) {
+    throw new ConfvaultError(
+      "BAD_USAGE",
+      "not a join token (expected cvj1.<secret>.<key fingerprint>[.<tls fingerprint>])",
+      "copy the whole token printed by `confvault cluster join-token` on the master",
+    );
+  }
+  const tls = parts[3] === undefined ? undefined : base64urlToHex(parts[3]);
+  return { secret: parts[1]!, keyFingerprint: parts[2]!, ...(tls ? { tlsFingerprint256: tls } : {}) };
+}
+
+function base64urlToHex(text: string): string {
+  const b64 = text.replace(/-/g, "+").replace(/_/g, "/");
+  const bin = atob(b64 + "=".repeat((4 - (b64.length % 4)) % 4));
+  return Array.from(bin, (ch) => ch.charCodeAt(0).toString(16).padStart(2, "0")).join("");
+}
+
+function hexToBase64url(hex: string): string {
+  const bytes = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return base64urlEncode(bytes);
+}
+
 /** A join token for slaves (shown once, stored hashed), valid for `ttlMs` and `uses` joins. */
 export async function createJoinToken(
   file: string,
-  options: { ttlMs: number; uses?: number; now?: Date },
+  options: {
+    ttlMs: number;
+    uses?: number;
+    now?: Date;
+    /** The master's signer's `ssh-ed25519 …` line. */
+    masterKey: string;
+    /** Lower-case hex sha256 of the master's TLS certificate DER, when it serves TLS. */
+    tlsFingerprint256?: string;
+  },
 ): Promise<{ token: string; expiresAt: string }> {
   const now = options.now ?? new Date();
-  const token = randomToken("cvj_", 24);
+  const secret = randomToken("", 24);
+  const keyfp = await keyFingerprint(options.masterKey);
+  if (!keyfp) throw new ConfvaultError("INTERNAL", "the master's signing key is not an ssh-ed25519 line");
+  const tls =
+    options.tlsFingerprint256 && /^[0-9a-f]{64}$/i.test(options.tlsFingerprint256)
+      ? `.${hexToBase64url(options.tlsFingerprint256.toLowerCase())}`
+      : "";
+  const token = `cvj1.${secret}.${keyfp}${tls}`;
   const expiresAt = new Date(now.getTime() + options.ttlMs).toISOString();
   await withFileLock(file, async () => {
     const live = (await readJson<JoinTokenRecord[]>(file, [])).filter(
       (t) => Date.parse(t.expiresAt) > now.getTime() && t.usesLeft > 0,
     );
-    live.push({ hash: await hashToken(token), expiresAt, usesLeft: options.uses ?? 1 });
+    live.push({ hash: await hashToken(secret), expiresAt, usesLeft: options.uses ?? 1 });
     await writeJson(file, live);
   });
   return { token, expiresAt };
@@ -29,7 +98,7 @@ export async function createJoinToken(
 
 /** Uses up one join of a token; UNAUTHORIZED when it is unknown, used up or expired. */
 export async function consumeJoinToken(file: string, token: string, now = new Date()): Promise<void> {
-  const hash = await hashToken(token);
+  const hash = await hashToken(parseJoinToken(token).secret);
   const ok = await withFileLock(file, async () => {
     const all = await readJson<JoinTokenRecord[]>(file, []);
     const live = all.filter((t) => Date.parse(t.expiresAt) > now.getTime() && t.usesLeft > 0);

@@ -11,7 +11,7 @@ import type { FetchLike } from "./http-json.ts";
 import { consumeJoinToken, ensureClusterSecret } from "./join-tokens.ts";
 import { randomToken, readJson, syncPaths } from "./json-state.ts";
 import { createNodeRegistry, type NodeRecord } from "./node-registry.ts";
-import { createReleaseSource, type Release, type ReleaseHead } from "./release.ts";
+import { createReleaseSource, type Release, type SignedReleaseHead } from "./release.ts";
 import { watchTip } from "./tip-watcher.ts";
 
 const nodeName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/);
@@ -46,18 +46,29 @@ export interface JoinAnswer {
   clusterSecret: string;
   nodeToken: string;
   masterNode: string;
+  /** The master's signing keys (`ssh-ed25519 …`): the slave pins them and trusts only releases they signed. */
+  masterKeys: string[];
+}
+
+/** Public facts a slave reads before it joins (`GET /api/v1/cluster/join-info`, no token). */
+export interface JoinInfo {
+  cluster: string;
+  masterNode: string;
+  masterKeys: string[];
 }
 
 /** What the HTTP routes of a master call (see src/server/sync-routes.ts). */
 export interface MasterSyncApi {
   role: "master";
   join(body: unknown): Promise<JoinAnswer>;
+  joinInfo(): Promise<JoinInfo>;
   /** The node a node token belongs to; UNAUTHORIZED otherwise. */
   authenticate(token: string | undefined): Promise<NodeRecord>;
-  latest(node: NodeRecord, report: { drift?: boolean }): Promise<ReleaseHead | null>;
+  latest(node: NodeRecord, report: { drift?: boolean }): Promise<SignedReleaseHead | null>;
   release(node: NodeRecord, commit: string): Promise<Release>;
   ack(node: NodeRecord, body: unknown): Promise<void>;
-  setRecipient(node: NodeRecord, recipient: string): Promise<void>;
+  /** An operator re-keys a node (node tokens cannot: see sync-routes.ts). */
+  setRecipient(nodeName: string, recipient: string): Promise<void>;
   status(): Promise<ClusterStatus>;
   resume(options: { skipCanary?: boolean }): Promise<HeldRollout | null>;
 }
@@ -126,6 +137,14 @@ export async function createMasterSync(options: {
         clusterSecret: secret,
         nodeToken,
         masterNode: ctx.settings.node,
+        masterKeys: [(await ctx.keys()).signer.sshPublicKey],
+      };
+    },
+    async joinInfo() {
+      return {
+        cluster: ctx.settings.cluster,
+        masterNode: ctx.settings.node,
+        masterKeys: [(await ctx.keys()).signer.sshPublicKey],
       };
     },
     async authenticate(token) {
@@ -145,7 +164,8 @@ export async function createMasterSync(options: {
         reachable: true,
         ...(report.drift === undefined ? {} : { drift: report.drift }),
       });
-      return await fanOut.latestFor(node.name);
+      const head = await fanOut.latestFor(node.name);
+      return head ? await releases.signHead(head) : null;
     },
     async release(node, commit) {
       return await releases.build(commit, node.recipient);
@@ -163,10 +183,18 @@ export async function createMasterSync(options: {
       }
       await fanOut.ack(parsed.data as Ack);
     },
-    async setRecipient(node, recipient) {
+    async setRecipient(nodeName, recipient) {
       validateRecipients([recipient]);
-      await registry.update(node.name, { recipient });
+      if (!(await registry.get(nodeName))) {
+        throw new ConfvaultError(
+          "NOT_FOUND",
+          `no node ${nodeName} in this cluster`,
+          "see `confvault cluster status`",
+        );
+      }
+      await registry.update(nodeName, { recipient });
       await registry.flush();
+      ctx.logger.warn({ node: nodeName }, "sync: an operator changed a node's recipient");
     },
     async status() {
       const tip = await ctx.engine.branchTip("main");

@@ -6,7 +6,8 @@ import { certificateFacts } from "../seal/certificate-facts.ts";
 import { restoreSecrets } from "../seal/lift-secrets.ts";
 import { unsealBundle } from "../seal/unseal-bundle.ts";
 import type { X509Adapter } from "../seal/x509-adapter.ts";
-import { type Release, releaseSchema } from "./release.ts";
+import { type Release, type ReleaseHead, releaseSchema, signedHeadSchema } from "./release.ts";
+import { headSignedBytes, releaseSignedBytes, untrusted, verifySigned } from "./release-signature.ts";
 
 export interface OpenedRelease {
   commit: string;
@@ -31,28 +32,50 @@ function mismatch(what: string, commit: string): never {
 }
 
 /**
- * Verifies a fetched release and opens it with this slave's own identity: the commit asked for,
- * the cluster, the committed config's hash, the sealed bundle, the restored config's hash and the
- * certificate's fingerprint. Nothing is trusted from the webhook that triggered the fetch.
+ * Verifies a fetched release and opens it with this slave's own identity. First, before anything
+ * is unsealed: the master's Ed25519 signature (release-signature.ts) by one of `masterKeys`, then
+ * the commit asked for (RELEASE_UNTRUSTED for any of these: nothing from the relay is believed).
+ * Then the cluster, the committed config's hash, the sealed bundle, the restored config's hash
+ * and the certificate's fingerprint. Nothing is trusted from the webhook that triggered the fetch.
  */
 export async function openRelease(
   raw: unknown,
-  options: { identity: string; cluster: string; commit?: string; x509?: X509Adapter },
+  options: {
+    identity: string;
+    cluster: string;
+    /** The master keys this node trusts (`ssh-ed25519 …`, learned at join). */
+    masterKeys: readonly string[];
+    commit?: string;
+    x509?: X509Adapter;
+  },
 ): Promise<OpenedRelease> {
   const parsed = releaseSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new ConfvaultError(
-      "BAD_INPUT",
-      "the master's answer is not a release",
-      "the master runs an incompatible confvault version",
-      {
-        problems: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`),
-      },
-    );
+    untrusted("malformed", "the master's answer is not a release", {
+      problems: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`),
+    });
   }
   const r = parsed.data as unknown as Release;
+  let committed: Uint8Array;
+  let sealed: Uint8Array;
+  try {
+    committed = base64.decode(r.config);
+    sealed = base64.decode(r.bundle);
+  } catch {
+    untrusted("malformed", `release ${r.commit.slice(0, 12)}: config or bundle is not base64`);
+  }
+  const bytes = await releaseSignedBytes({
+    cluster: r.cluster,
+    commit: r.commit,
+    sequence: r.sequence,
+    tag: r.tag,
+    manifest: r.manifest,
+    config: committed,
+    bundle: sealed,
+  });
+  await verifySigned(`release ${r.commit.slice(0, 12)}`, bytes, r.signature, options.masterKeys);
   if (options.commit !== undefined && r.commit !== options.commit)
-    mismatch(`the master answered with commit ${r.commit}`, options.commit);
+    untrusted("wrong-commit", `asked for ${options.commit}, the master answered with commit ${r.commit}`);
   if (r.cluster !== options.cluster) {
     throw new ConfvaultError(
       "FOREIGN_CLUSTER",
@@ -61,14 +84,6 @@ export async function openRelease(
     );
   }
   if (r.manifest.sequence !== r.sequence) mismatch("its sequence differs from its manifest's", r.commit);
-  let committed: Uint8Array;
-  let sealed: Uint8Array;
-  try {
-    committed = base64.decode(r.config);
-    sealed = base64.decode(r.bundle);
-  } catch {
-    mismatch("config or bundle is not base64", r.commit);
-  }
   if ((await sha256Hex(committed)) !== r.manifest.files?.["config.xml"]?.sha256) {
     mismatch("config.xml does not match the sha256 in its manifest", r.commit);
   }
@@ -94,4 +109,29 @@ export async function openRelease(
     cert: bundle.cert,
     key: bundle.key,
   };
+}
+
+/** Verifies the master's signed `latest` head; RELEASE_UNTRUSTED unless one of `masterKeys` signed it. */
+export async function verifyReleaseHead(
+  raw: unknown,
+  options: { cluster: string; masterKeys: readonly string[] },
+): Promise<ReleaseHead> {
+  const parsed = signedHeadSchema.safeParse(raw);
+  if (!parsed.success)
+    untrusted("malformed", "the master's latest head is not {cluster, commit, sequence, tag, signature}");
+  const h = parsed.data;
+  await verifySigned(
+    `latest head ${h.commit.slice(0, 12)}`,
+    headSignedBytes(h),
+    h.signature,
+    options.masterKeys,
+  );
+  if (h.cluster !== options.cluster) {
+    throw new ConfvaultError(
+      "FOREIGN_CLUSTER",
+      `the latest head belongs to cluster "${h.cluster}", this node is in "${options.cluster}"`,
+      "join this node to the right master",
+    );
+  }
+  return { commit: h.commit, sequence: h.sequence, tag: h.tag };
 }

@@ -8,6 +8,7 @@ import type { HomeContext } from "../home/context.ts";
 import { sealBundle } from "../seal/seal-bundle.ts";
 import type { SecretBundle } from "../seal/secret-bundle.ts";
 import { unsealBundle } from "../seal/unseal-bundle.ts";
+import { headSignedBytes, releaseSignedBytes, type SignatureField, signBytes } from "./release-signature.ts";
 
 /** What a slave fetches: one master commit, its config with markers, its bundle sealed to that slave only. */
 export interface Release {
@@ -22,6 +23,8 @@ export interface Release {
   config: string;
   /** base64 of the bundle re-sealed to the requesting slave's recipient. */
   bundle: string;
+  /** The master's Ed25519 signature over release-signature.ts's releaseSignedBytes. */
+  signature: SignatureField;
 }
 
 export interface ReleaseHead {
@@ -29,6 +32,22 @@ export interface ReleaseHead {
   sequence: number;
   tag: string;
 }
+
+/** A head as the master answers `GET /api/v1/releases/latest`: signed over cluster, commit, sequence, tag. */
+export interface SignedReleaseHead extends ReleaseHead {
+  cluster: string;
+  signature: SignatureField;
+}
+
+const signatureSchema = z.object({ key: z.string().max(2000), sig: z.string().max(200) });
+
+export const signedHeadSchema = z.object({
+  cluster: z.string(),
+  commit: z.string().regex(/^[0-9a-f]{40}$/),
+  sequence: z.number().int().min(1),
+  tag: z.string(),
+  signature: signatureSchema.optional(),
+});
 
 export const releaseSchema = z.object({
   cluster: z.string(),
@@ -44,6 +63,7 @@ export const releaseSchema = z.object({
   }),
   config: z.string(),
   bundle: z.string(),
+  signature: signatureSchema.optional(),
 });
 
 interface Opened {
@@ -113,6 +133,16 @@ export function createReleaseSource(ctx: HomeContext) {
         sealed.set(key, bundle);
         if (sealed.size > 4096) sealed.delete(sealed.keys().next().value as string);
       }
+      const sealedB64 = await bundle;
+      const signed = await releaseSignedBytes({
+        cluster: ctx.settings.cluster,
+        commit: ref,
+        sequence: o.head.sequence,
+        tag: o.head.tag,
+        manifest: o.manifest,
+        config: o.committedConfig,
+        bundle: base64.decode(sealedB64),
+      });
       return {
         cluster: ctx.settings.cluster,
         commit: ref,
@@ -122,8 +152,19 @@ export function createReleaseSource(ctx: HomeContext) {
         actor: o.actor,
         manifest: o.manifest,
         config: base64.encode(o.committedConfig),
-        bundle: await bundle,
+        bundle: sealedB64,
+        signature: await signBytes((await ctx.keys()).signer, signed),
       };
+    },
+    /** Signs a head for `GET /api/v1/releases/latest`. */
+    async signHead(head: ReleaseHead): Promise<SignedReleaseHead> {
+      const h = {
+        cluster: ctx.settings.cluster,
+        commit: head.commit,
+        sequence: head.sequence,
+        tag: head.tag,
+      };
+      return { ...h, signature: await signBytes((await ctx.keys()).signer, headSignedBytes(h)) };
     },
   };
 }

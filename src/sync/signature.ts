@@ -15,8 +15,13 @@ async function hmacKey(secret: string): Promise<CryptoKey> {
   ]);
 }
 
-function signedBytes(timestamp: string, body: string): Uint8Array<ArrayBuffer> {
-  return enc.encode(`${timestamp}.${body}`);
+/**
+ * The HMAC covers `timestamp + "." + delivery + "." + body`: a captured webhook replayed with a
+ * fresh delivery id (to get past the seen-ids log) no longer verifies. Neither the timestamp
+ * (digits) nor the delivery id (`[A-Za-z0-9._:-]`, checked before) can contain the body.
+ */
+function signedBytes(timestamp: string, delivery: string, body: string): Uint8Array<ArrayBuffer> {
+  return enc.encode(`${timestamp}.${delivery}.${body}`);
 }
 
 function toHex(bytes: ArrayBuffer): string {
@@ -30,7 +35,7 @@ function fromHex(hex: string): Uint8Array<ArrayBuffer> | null {
   return out;
 }
 
-/** Headers for one sync webhook: `sha256=<hex HMAC(secret, timestamp + "." + body)>`, the timestamp, the delivery id. */
+/** Headers for one sync webhook: `sha256=<hex HMAC(secret, timestamp + "." + delivery + "." + body)>`, the timestamp, the delivery id. */
 export async function signSyncRequest(options: {
   secret: string;
   body: string;
@@ -41,7 +46,7 @@ export async function signSyncRequest(options: {
   const mac = await crypto.subtle.sign(
     "HMAC",
     await hmacKey(options.secret),
-    signedBytes(timestamp, options.body),
+    signedBytes(timestamp, options.delivery, options.body),
   );
   return {
     [SIGNATURE_HEADER]: `sha256=${toHex(mac)}`,
@@ -79,7 +84,7 @@ export async function verifySyncRequest(options: {
     "HMAC",
     await hmacKey(options.secret),
     mac,
-    signedBytes(timestamp, options.body),
+    signedBytes(timestamp, delivery, options.body),
   );
   if (!ok) refuse("the webhook signature does not match", hint);
   const seconds = Number(timestamp);

@@ -1,16 +1,18 @@
 import path from "node:path";
 import cron from "node-cron";
+import { Counter, type Registry } from "prom-client";
 import { z } from "zod";
 import { runChangeHook } from "../core/change-hooks.ts";
 import { ConfvaultError, isConfvaultError } from "../errors/confvault-error.ts";
 import { removeStaleTemps } from "../home/atomic-write.ts";
 import type { HomeContext } from "../home/context.ts";
 import { nodeX509 } from "../seal/node-x509.ts";
+import type { AppMetrics } from "../server/metrics.ts";
 import { applyRelease, liveMatchesTip } from "./apply-release.ts";
 import { createDeliveryLog } from "./delivery-log.ts";
 import { type FetchLike, requestJson } from "./http-json.ts";
 import { createMutex, readJson, syncPaths, writeJson } from "./json-state.ts";
-import { openRelease } from "./open-release.ts";
+import { openRelease, verifyReleaseHead } from "./open-release.ts";
 import type { ReleaseHead } from "./release.ts";
 import { SIGNATURE_WINDOW_SECONDS, verifySyncRequest } from "./signature.ts";
 
@@ -22,6 +24,10 @@ export interface SlaveCredentials {
   clusterSecret: string;
   nodeToken: string;
   joinedAt: string;
+  /** The master's signing keys (`ssh-ed25519 …`), pinned at join: only what they signed is applied. */
+  masterKeys: string[];
+  /** Lower-case hex sha256 of the master's TLS certificate DER, pinned at join (from the join token). */
+  tlsFingerprint256?: string;
 }
 
 /** The last master release this slave applied, and the last one it could not. */
@@ -35,6 +41,12 @@ export interface SlaveState {
     at: string;
   } | null;
   failed: { commit: string; sequence: number; error: string; code: string; at: string } | null;
+  /**
+   * The last answer refused before anything was opened (RELEASE_UNTRUSTED: unsigned, unknown key,
+   * bad signature, wrong commit, malformed). Unlike `failed` it never stops a later fetch of the
+   * same commit: a relay forging one answer must not block the genuine release.
+   */
+  lastRefused?: { commit: string; reason: string; error: string; at: string } | null;
 }
 
 export interface SlaveStatus {
@@ -46,6 +58,7 @@ export interface SlaveStatus {
   joined: boolean;
   applied: SlaveState["applied"];
   failed: SlaveState["failed"];
+  lastRefused: SlaveState["lastRefused"] | null;
   lastPoll: { at: string; ok: boolean; error?: string } | null;
 }
 
@@ -79,9 +92,12 @@ type Origin = "webhook" | "poll";
 export async function createSlaveSync(options: {
   ctx: HomeContext;
   fetch?: FetchLike;
+  /** Pinned fetch for these credentials (TLS fingerprint, no plain HTTP unless allowed); tests inject `fetch` instead. */
+  fetchFor?: (credentials: SlaveCredentials) => FetchLike;
+  metrics?: Pick<AppMetrics, "registry">;
 }): Promise<SlaveSyncApi & { start(): void; stop(): Promise<void>; pollOnce(): Promise<void> }> {
   const { ctx } = options;
-  const fetchImpl = options.fetch ?? fetch;
+  const refusals = refusedCounter(options.metrics?.registry);
   const paths = syncPaths(ctx.layout.state);
   const deliveries = createDeliveryLog(paths.deliveries, SIGNATURE_WINDOW_SECONDS * 2, () => ctx.now());
   const persist = createMutex();
@@ -105,6 +121,33 @@ export async function createSlaveSync(options: {
     return credentials;
   };
   const api = (c: SlaveCredentials, p: string) => new URL(p, c.master).toString();
+  let pinned: { c: SlaveCredentials; f: FetchLike } | undefined;
+  const fetchFor = (c: SlaveCredentials): FetchLike => {
+    if (options.fetch) return options.fetch;
+    if (!options.fetchFor) return fetch;
+    if (pinned?.c !== c) pinned = { c, f: options.fetchFor(c) };
+    return pinned.f;
+  };
+  const masterKeys = (c: SlaveCredentials): string[] => {
+    if (!Array.isArray(c.masterKeys) || c.masterKeys.length === 0) {
+      throw new ConfvaultError(
+        "RELEASE_UNTRUSTED",
+        "this slave has no pinned master key (it joined before releases were signed)",
+        "join this slave again with a fresh join token (`confvault cluster join-token` on the master)",
+        { reason: "no-pinned-key" },
+      );
+    }
+    return c.masterKeys;
+  };
+
+  /** A refused answer: logged at error, counted, kept in the status; never recorded as `failed`. */
+  async function refused(commit: string, err: ConfvaultError): Promise<void> {
+    const reason = String(err.data.reason ?? "untrusted");
+    refusals?.inc({ reason });
+    ctx.logger.error({ commit, reason, err: err.message }, "sync: release refused, nothing applied");
+    state = { ...state, lastRefused: { commit, reason, error: err.message, at: ctx.now().toISOString() } };
+    await persist(() => writeJson(paths.slave, state));
+  }
 
   async function ack(c: SlaveCredentials, body: Record<string, unknown>): Promise<void> {
     let drift: boolean | undefined;
@@ -123,7 +166,7 @@ export async function createSlaveSync(options: {
     };
     for (let attempt = 0; attempt < 4 && !stopped; attempt++) {
       try {
-        await requestJson(fetchImpl, api(c, "/api/v1/cluster/ack"), {
+        await requestJson(fetchFor(c), api(c, "/api/v1/cluster/ack"), {
           token: c.nodeToken,
           body: payload,
           timeoutMs: 5_000,
@@ -145,7 +188,7 @@ export async function createSlaveSync(options: {
     const keys = await ctx.keys();
     let raw: unknown;
     try {
-      raw = await requestJson(fetchImpl, api(c, `/api/v1/releases/${commit}`), {
+      raw = await requestJson(fetchFor(c), api(c, `/api/v1/releases/${commit}`), {
         token: c.nodeToken,
         timeoutMs: 30_000,
       });
@@ -172,10 +215,16 @@ export async function createSlaveSync(options: {
       release = await openRelease(raw, {
         identity: keys.identity,
         cluster: ctx.settings.cluster,
+        masterKeys: masterKeys(c),
         commit,
         x509: nodeX509,
       });
     } catch (err) {
+      if (isConfvaultError(err) && err.code === "RELEASE_UNTRUSTED") {
+        await refused(commit, err);
+        await ack(c, { ...base, ok: false, error: err.message, code: err.code });
+        return;
+      }
       await fail(err, (raw as { sequence?: number })?.sequence ?? 0);
       return;
     }
@@ -203,6 +252,7 @@ export async function createSlaveSync(options: {
           at: ctx.now().toISOString(),
         },
         failed: null,
+        lastRefused: state.lastRefused ?? null,
       };
       await persist(() => writeJson(paths.slave, state));
       for (const w of done.warnings) ctx.logger.warn({ commit }, w);
@@ -263,17 +313,26 @@ export async function createSlaveSync(options: {
       drift = undefined;
     }
     let latest: ReleaseHead | null;
+    let answer: unknown;
     try {
       const q = drift === undefined ? "" : `?drift=${drift ? 1 : 0}`;
-      latest = (
-        await requestJson<{ release: ReleaseHead | null }>(fetchImpl, api(c, `/api/v1/releases/latest${q}`), {
+      answer = (
+        await requestJson<{ release: unknown }>(fetchFor(c), api(c, `/api/v1/releases/latest${q}`), {
           token: c.nodeToken,
           timeoutMs: 10_000,
         })
       ).release;
+      latest =
+        answer === null || answer === undefined
+          ? null
+          : await verifyReleaseHead(answer, { cluster: ctx.settings.cluster, masterKeys: masterKeys(c) });
       lastPoll = { at: ctx.now().toISOString(), ok: true };
     } catch (err) {
       lastPoll = { at: ctx.now().toISOString(), ok: false, error: (err as Error).message };
+      if (isConfvaultError(err) && err.code === "RELEASE_UNTRUSTED") {
+        await refused((answer as { commit?: string } | undefined)?.commit ?? "", err);
+        return;
+      }
       ctx.logger.warn({ err: (err as Error).message }, "sync: poll failed; staying on the current config");
       return;
     }
@@ -322,6 +381,7 @@ export async function createSlaveSync(options: {
         joined: credentials !== null,
         applied: state.applied,
         failed: state.failed,
+        lastRefused: state.lastRefused ?? null,
         lastPoll,
       };
     },
@@ -347,4 +407,21 @@ export async function createSlaveSync(options: {
       await Promise.allSettled([...inFlight.values()]);
     },
   };
+}
+
+const REFUSED_METRIC = "confvault_sync_releases_refused_total";
+
+/** `confvault_sync_releases_refused_total{reason}` on the app's registry (once per registry). */
+function refusedCounter(registry: Registry | undefined): Counter<"reason"> | undefined {
+  if (!registry) return undefined;
+  const existing = registry.getSingleMetric(REFUSED_METRIC) as Counter<"reason"> | undefined;
+  return (
+    existing ??
+    new Counter({
+      name: REFUSED_METRIC,
+      help: "Releases and heads a slave refused before opening them, by reason (unsigned, unknown-key, bad-signature, wrong-commit, malformed)",
+      labelNames: ["reason"] as const,
+      registers: [registry],
+    })
+  );
 }

@@ -19,6 +19,7 @@ export async function readSyncStatus(ctx: HomeContext): Promise<ClusterStatus | 
     joined: creds !== null,
     applied: state.applied,
     failed: state.failed,
+    lastRefused: state.lastRefused ?? null,
     lastPoll: null,
   };
 }
@@ -35,6 +36,10 @@ export function formatSyncStatus(s: ClusterStatus | SlaveStatus | null): string 
   if (s.failed)
     lines.push(
       `last failure: ${s.failed.commit.slice(0, 12)} (sequence ${s.failed.sequence}): ${s.failed.code} ${s.failed.error}`,
+    );
+  if (s.lastRefused)
+    lines.push(
+      `last REFUSED answer: ${s.lastRefused.commit.slice(0, 12) || "latest head"} (${s.lastRefused.reason}) at ${s.lastRefused.at}: ${s.lastRefused.error}`,
     );
   return lines.join("\n");
 }

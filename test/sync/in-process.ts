@@ -75,6 +75,7 @@ export async function inProcessPair(
   apps["master.test:8740"] = await appFor(masterHome.ctx, syncRoutes(master));
   const { token } = await createJoinToken(syncPaths(masterHome.ctx.layout.state).joinTokens, {
     ttlMs: 60_000,
+    masterKey: (await masterHome.ctx.keys()).signer.sshPublicKey,
   });
   await joinCluster({
     dir: slaveHome.dir,

@@ -9,6 +9,7 @@ import { unsealBundle } from "../../src/seal/unseal-bundle.ts";
 import { readJson, syncPaths } from "../../src/sync/json-state.ts";
 import { openRelease } from "../../src/sync/open-release.ts";
 import { createReleaseSource, type Release } from "../../src/sync/release.ts";
+import { releaseSignedBytes, signBytes } from "../../src/sync/release-signature.ts";
 import { signSyncRequest } from "../../src/sync/signature.ts";
 import type { SlaveState } from "../../src/sync/slave-sync.ts";
 import { dec, enc } from "../helpers/temp-home.ts";
@@ -55,22 +56,39 @@ test("a release carries the committed config with markers and a bundle only the 
   assert.is(rel.reason, "first policy");
   assert.not.ok(JSON.stringify(rel).includes(LDAP), "no plaintext secret in the release");
   const slaveKeys = await pair.slaveCtx.keys();
-  const opened = await openRelease(rel, { identity: slaveKeys.identity, cluster: "c", commit: r.commit });
+  const masterKeys = [(await pair.masterHome.ctx.keys()).signer.sshPublicKey];
+  const opened = await openRelease(rel, {
+    identity: slaveKeys.identity,
+    cluster: "c",
+    masterKeys,
+    commit: r.commit,
+  });
   assert.equal(opened.config, SAMPLE);
-  const masterKeys = await pair.masterHome.ctx.keys();
+  const masterIdentity = (await pair.masterHome.ctx.keys()).identity;
   try {
-    await unsealBundle(base64.decode(rel.bundle), [masterKeys.identity]);
+    await unsealBundle(base64.decode(rel.bundle), [masterIdentity]);
     assert.unreachable("the master's own identity must not open a slave's copy");
   } catch (err) {
     assert.ok(isConfvaultError(err, "WRONG_KEY"), String(err));
   }
 });
 
-test("a tampered release is refused: config bytes, manifest hash, commit, cluster", async () => {
+test("a tampered release is refused before it is opened (RELEASE_UNTRUSTED); one the master itself signed inconsistently still fails its hash checks", async () => {
   const r = await applyConfig({ ctx: pair.masterHome.ctx, config: SAMPLE, reason: "first", actor: "a" });
   const rel = await release(r.commit);
   const { identity } = await pair.slaveCtx.keys();
-  const open = (x: unknown, commit = r.commit) => openRelease(x, { identity, cluster: "c", commit });
+  const { signer } = await pair.masterHome.ctx.keys();
+  const masterKeys = [signer.sshPublicKey];
+  const open = (x: unknown, commit = r.commit) =>
+    openRelease(x, { identity, cluster: "c", masterKeys, commit });
+  /** What a compromised master would send: altered, then signed with the real key. */
+  const resigned = async (x: Release): Promise<Release> => ({
+    ...x,
+    signature: await signBytes(
+      signer,
+      await releaseSignedBytes({ ...x, config: base64.decode(x.config), bundle: base64.decode(x.bundle) }),
+    ),
+  });
   const refused = async (x: unknown, code: string, commit?: string) => {
     try {
       await open(x, commit);
@@ -84,15 +102,25 @@ test("a tampered release is refused: config bytes, manifest hash, commit, cluste
   const at = dec(bytes).indexOf("<request_timeout>120") + 17;
   const evil = bytes.slice();
   evil[at] = "9".charCodeAt(0);
-  await refused({ ...rel, config: base64.encode(evil) }, "MANIFEST_MISMATCH");
-  await refused(
-    { ...rel, manifest: { ...rel.manifest, config: { ...rel.manifest.config, sha256: "0".repeat(64) } } },
-    "MANIFEST_MISMATCH",
-  );
-  await refused(rel, "MANIFEST_MISMATCH", "f".repeat(40));
-  await refused({ ...rel, cluster: "other" }, "FOREIGN_CLUSTER");
-  await refused({ ...rel, bundle: base64.encode(base64.decode(rel.bundle).slice(0, -5)) }, "SEAL_TAMPERED");
-  await refused({ nope: 1 }, "BAD_INPUT");
+  const badManifest = {
+    ...rel,
+    manifest: { ...rel.manifest, config: { ...rel.manifest.config, sha256: "0".repeat(64) } },
+  };
+  const cutBundle = { ...rel, bundle: base64.encode(base64.decode(rel.bundle).slice(0, -5)) };
+  await refused({ ...rel, config: base64.encode(evil) }, "RELEASE_UNTRUSTED");
+  await refused(badManifest, "RELEASE_UNTRUSTED");
+  await refused(rel, "RELEASE_UNTRUSTED", "f".repeat(40));
+  await refused({ ...rel, cluster: "other" }, "RELEASE_UNTRUSTED");
+  await refused(cutBundle, "RELEASE_UNTRUSTED");
+  await refused({ ...rel, sequence: 999, manifest: { ...rel.manifest, sequence: 999 } }, "RELEASE_UNTRUSTED");
+  await refused({ nope: 1 }, "RELEASE_UNTRUSTED");
+  const { signature: _, ...unsigned } = rel;
+  await refused(unsigned, "RELEASE_UNTRUSTED");
+  // Signed by the master, yet inconsistent: the hash checks still catch it.
+  await refused(await resigned({ ...rel, config: base64.encode(evil) }), "MANIFEST_MISMATCH");
+  await refused(await resigned(badManifest), "MANIFEST_MISMATCH");
+  await refused(await resigned({ ...rel, cluster: "other" }), "FOREIGN_CLUSTER");
+  await refused(await resigned(cutBundle), "SEAL_TAMPERED");
 });
 
 test("releases are built once per commit and re-sealed per recipient", async () => {

@@ -38,11 +38,26 @@ test("a signed webhook verifies and gives its delivery id back", async () => {
   assert.is(r.timestamp, Math.floor(NOW.getTime() / 1000));
 });
 
-test("the signature matches HMAC-SHA256(secret, timestamp + '.' + body) as documented", async () => {
+test("the signature matches HMAC-SHA256(secret, timestamp + '.' + delivery + '.' + body) as documented", async () => {
   const { createHmac } = await import("node:crypto");
   const headers = await signed();
-  const expected = createHmac("sha256", SECRET).update(`${headers.timestamp}.${BODY}`).digest("hex");
+  const expected = createHmac("sha256", SECRET)
+    .update(`${headers.timestamp}.${headers.delivery}.${BODY}`)
+    .digest("hex");
   assert.is(headers.signature, `sha256=${expected}`);
+});
+
+test("a captured webhook replayed with a fresh delivery id is refused with UNAUTHORIZED", async () => {
+  const headers = await signed();
+  await refusedWith(
+    verifySyncRequest({
+      secret: SECRET,
+      body: BODY,
+      headers: { ...headers, delivery: "d-fresh-0000000001" },
+      now: NOW,
+    }),
+    "UNAUTHORIZED",
+  );
 });
 
 test("a tampered body, a wrong secret or a forged signature is refused with UNAUTHORIZED", async () => {

@@ -36,6 +36,7 @@ export function registerCluster(program: Command, rt: CliRuntime): void {
         ttlMs: parseDuration(opts.ttl),
         uses: opts.uses,
         now: ctx.now(),
+        masterKey: (await ctx.keys()).signer.sshPublicKey,
       });
       rt.print(cmd, { ...made, uses: opts.uses, cluster: ctx.settings.cluster }, made.token);
       if (!rt.globals(cmd).json) {
