@@ -1,4 +1,4 @@
-import { ConfvaultError } from "../errors/confvault-error.ts";
+import { ConfvaultError, isConfvaultError } from "../errors/confvault-error.ts";
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
@@ -23,6 +23,8 @@ export async function requestJson<T>(
       signal: AbortSignal.timeout(options.timeoutMs ?? 15_000),
     });
   } catch (err) {
+    // Refused before sending (plain HTTP not allowed, TLS certificate not the pinned one).
+    if (isConfvaultError(err)) throw err;
     const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
     throw new ConfvaultError(
       "SYNC_FAILED",

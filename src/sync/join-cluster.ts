@@ -8,6 +8,7 @@ import { type FetchLike, requestJson } from "./http-json.ts";
 import { parseJoinToken } from "./join-tokens.ts";
 import { syncPaths, writeJson } from "./json-state.ts";
 import type { JoinAnswer, JoinInfo } from "./master-sync.ts";
+import { createPinnedFetch } from "./pinned-fetch.ts";
 import { keyFingerprint } from "./release-signature.ts";
 import type { SlaveCredentials } from "./slave-sync.ts";
 
@@ -22,8 +23,8 @@ export interface JoinClusterOptions {
   /** This slave's URL as the master reaches it. */
   url: string;
   fetch?: FetchLike;
-  /** A fetch pinned to the master's TLS certificate (from the token), when `fetch` is not given. */
-  fetchFor?: (pin: { tlsFingerprint256?: string }) => FetchLike;
+  /** Allow plain HTTP to the master (node tokens cross the wire in clear); recorded in the credentials. */
+  insecureHttp?: boolean;
 }
 
 /**
@@ -38,8 +39,14 @@ export async function joinCluster(
   options: JoinClusterOptions,
 ): Promise<{ node: string; cluster: string; masterNode: string; adoptedCluster: boolean }> {
   const token = parseJoinToken(options.joinToken);
+  // Tests inject `fetch`; otherwise the master's certificate is pinned to the token's fingerprint.
   const fetchImpl =
-    options.fetch ?? options.fetchFor?.({ tlsFingerprint256: token.tlsFingerprint256 }) ?? fetch;
+    options.fetch ??
+    createPinnedFetch({
+      fingerprint256: token.tlsFingerprint256,
+      allowInsecureHttp: options.insecureHttp === true,
+      logger: options.logger,
+    });
   const open = () =>
     openHome({ dir: options.dir, env: options.env, keyFile: options.keyFile, logger: options.logger });
   let ctx = await open();
@@ -104,6 +111,7 @@ export async function joinCluster(
     joinedAt: ctx.now().toISOString(),
     masterKeys: [pinned],
     ...(token.tlsFingerprint256 ? { tlsFingerprint256: token.tlsFingerprint256 } : {}),
+    ...(options.insecureHttp ? { insecureHttp: true } : {}),
   };
   await fsp.mkdir(ctx.layout.state, { recursive: true, mode: 0o700 });
   await writeJson(paths.credentials, credentials);

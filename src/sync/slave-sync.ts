@@ -28,6 +28,8 @@ export interface SlaveCredentials {
   masterKeys: string[];
   /** Lower-case hex sha256 of the master's TLS certificate DER, pinned at join (from the join token). */
   tlsFingerprint256?: string;
+  /** Joined with `--insecure-http`: plain HTTP to the master is allowed (node tokens in clear). */
+  insecureHttp?: boolean;
 }
 
 /** The last master release this slave applied, and the last one it could not. */

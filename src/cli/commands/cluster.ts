@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { ConfvaultError } from "../../errors/confvault-error.ts";
+import { readTlsIdentity } from "../../server/tls-files.ts";
 import { joinCluster } from "../../sync/join-cluster.ts";
 import { createJoinToken, ensureClusterSecret } from "../../sync/join-tokens.ts";
 import { syncPaths } from "../../sync/json-state.ts";
@@ -37,6 +38,7 @@ export function registerCluster(program: Command, rt: CliRuntime): void {
         uses: opts.uses,
         now: ctx.now(),
         masterKey: (await ctx.keys()).signer.sshPublicKey,
+        tlsFingerprint256: (await readTlsIdentity(ctx.layout).catch(() => null))?.fingerprint256,
       });
       rt.print(cmd, { ...made, uses: opts.uses, cluster: ctx.settings.cluster }, made.token);
       if (!rt.globals(cmd).json) {
@@ -52,6 +54,10 @@ export function registerCluster(program: Command, rt: CliRuntime): void {
     .requiredOption("--master <url>", "the master's URL")
     .requiredOption("--join-token <token>", "from `confvault cluster join-token` on the master")
     .requiredOption("--url <url>", "this slave's URL as the master reaches it")
+    .option(
+      "--insecure-http",
+      "allow a plain http:// master: node tokens and releases cross the network in clear",
+    )
     .action(async (opts, cmd: Command) => {
       const g = rt.globals(cmd);
       const r = await joinCluster({
@@ -62,6 +68,7 @@ export function registerCluster(program: Command, rt: CliRuntime): void {
         master: opts.master,
         joinToken: opts.joinToken,
         url: opts.url,
+        insecureHttp: opts.insecureHttp === true,
       });
       rt.print(
         cmd,
