@@ -34,6 +34,9 @@ export interface ReleaseFacts {
   config: Uint8Array;
   /** Sealed bundle bytes. */
   bundle: Uint8Array;
+  /** Precomputed sha256 hex of `config` / of the canonical manifest (the master caches them per commit). */
+  configSha256?: string;
+  manifestSha256?: string;
 }
 
 export interface HeadFacts {
@@ -57,13 +60,17 @@ export function canonicalJson(value: unknown): string {
 
 const enc = new TextEncoder();
 
+export async function manifestSha256(manifest: unknown): Promise<string> {
+  return await sha256Hex(enc.encode(canonicalJson(manifest)));
+}
+
 export async function releaseSignedBytes(r: ReleaseFacts): Promise<Uint8Array> {
   const fields = {
     bundleSha256: await sha256Hex(r.bundle),
     cluster: r.cluster,
     commit: r.commit,
-    configSha256: await sha256Hex(r.config),
-    manifestSha256: await sha256Hex(enc.encode(canonicalJson(r.manifest))),
+    configSha256: r.configSha256 ?? (await sha256Hex(r.config)),
+    manifestSha256: r.manifestSha256 ?? (await manifestSha256(r.manifest)),
     sequence: r.sequence,
     tag: r.tag,
   };

@@ -1,14 +1,20 @@
 import { base64 } from "@scure/base";
 import { z } from "zod";
 import { parseTrailers } from "../core/commit-message.ts";
-import type { Manifest } from "../core/manifest.ts";
+import { type Manifest, sha256Hex } from "../core/manifest.ts";
 import { readSnapshot } from "../core/read-snapshot.ts";
 import { ConfvaultError } from "../errors/confvault-error.ts";
 import type { HomeContext } from "../home/context.ts";
 import { sealBundle } from "../seal/seal-bundle.ts";
 import type { SecretBundle } from "../seal/secret-bundle.ts";
 import { unsealBundle } from "../seal/unseal-bundle.ts";
-import { headSignedBytes, releaseSignedBytes, type SignatureField, signBytes } from "./release-signature.ts";
+import {
+  headSignedBytes,
+  manifestSha256,
+  releaseSignedBytes,
+  type SignatureField,
+  signBytes,
+} from "./release-signature.ts";
 
 /** What a slave fetches: one master commit, its config with markers, its bundle sealed to that slave only. */
 export interface Release {
@@ -73,6 +79,8 @@ interface Opened {
   manifest: Manifest;
   committedConfig: Uint8Array;
   bundle: SecretBundle;
+  configSha256: string;
+  manifestSha256: string;
 }
 
 /**
@@ -101,6 +109,8 @@ export function createReleaseSource(ctx: HomeContext) {
           manifest: snap.manifest,
           committedConfig: snap.committedConfig,
           bundle,
+          configSha256: await sha256Hex(snap.committedConfig),
+          manifestSha256: await manifestSha256(snap.manifest),
         };
       })();
       p.catch(() => opened.delete(commit));
@@ -142,6 +152,8 @@ export function createReleaseSource(ctx: HomeContext) {
         manifest: o.manifest,
         config: o.committedConfig,
         bundle: base64.decode(sealedB64),
+        configSha256: o.configSha256,
+        manifestSha256: o.manifestSha256,
       });
       return {
         cluster: ctx.settings.cluster,

@@ -8,6 +8,15 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { generateIdentity, identityToRecipient } from "age-encryption";
+import { sha256Hex } from "../../src/core/manifest.ts";
+import { sealBundle } from "../../src/seal/seal-bundle.ts";
+import { createSigner } from "../../src/seal/signing-key.ts";
+import {
+  manifestSha256,
+  releaseSignedBytes,
+  signBytes,
+  verifySigned,
+} from "../../src/sync/release-signature.ts";
 import { verifySyncRequest } from "../../src/sync/signature.ts";
 import { ROOT } from "../helpers/temp-home.ts";
 import { freePort, http, NodeProcess } from "../sync/processes.ts";
@@ -224,9 +233,77 @@ async function simulatedFanOut(base: string, count: number, applies: number) {
   }
 }
 
+async function timePer(n: number, fn: () => Promise<unknown>): Promise<number> {
+  for (let i = 0; i < Math.min(20, n); i++) await fn();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await fn();
+  return (performance.now() - t0) / n;
+}
+
+/**
+ * What the release signature adds per release and recipient, against what the master already
+ * does per recipient (re-sealing the bundle): hashing config, manifest and bundle plus one
+ * Ed25519 sign on the master; the same hashes plus one verify on the slave.
+ */
+async function signingCost(configBytes: number) {
+  const signer = await createSigner(new Uint8Array(32).fill(7));
+  const recipient = await identityToRecipient(await generateIdentity());
+  const config = new TextEncoder().encode(version(1).padEnd(configBytes, " "));
+  const bundle = {
+    version: 1 as const,
+    cert: "C".repeat(2_000),
+    key: "K".repeat(3_200),
+    secrets: {},
+  };
+  const sealed = await sealBundle(bundle, [recipient]);
+  const facts = {
+    cluster: "lab",
+    commit: "a".repeat(40),
+    sequence: 42,
+    tag: "rp/20260101T000000Z-42",
+    manifest: {
+      format: 1,
+      sequence: 42,
+      config: { sha256: "0".repeat(64) },
+      files: { "config.xml": { sha256: "1".repeat(64) } },
+    },
+    config,
+    bundle: sealed,
+  };
+  const signature = await signBytes(signer, await releaseSignedBytes(facts));
+  const n = configBytes > 100_000 ? 200 : 2_000;
+  const seal = await timePer(Math.min(n, 500), () => sealBundle(bundle, [recipient]));
+  // The master hashes config and manifest once per commit; per recipient only the bundle.
+  const cached = {
+    ...facts,
+    configSha256: await sha256Hex(config),
+    manifestSha256: await manifestSha256(facts.manifest),
+  };
+  const sign = await timePer(n, async () => signBytes(signer, await releaseSignedBytes(cached)));
+  const verify = await timePer(n, async () =>
+    verifySigned("bench", await releaseSignedBytes(facts), signature, [signer.sshPublicKey]),
+  );
+  return { seal, sign, verify };
+}
+
 export async function run(): Promise<Record<string, number>> {
   const base = await fsp.mkdtemp(path.join(os.tmpdir(), "confvault-bench-sync-"));
   try {
+    const costs: Record<string, number> = {};
+    for (const [label, size] of [
+      ["sample config", 0],
+      ["1 MB config", 1_000_000],
+    ] as const) {
+      const c = await signingCost(size);
+      console.log(
+        `sync: release signature, ${label}: sign ${(c.sign * 1000).toFixed(0)} µs, verify ${(c.verify * 1000).toFixed(0)} µs per release (the master hashes config and manifest once per commit, the slave hashes all three) vs re-sealing the bundle ${(c.seal * 1000).toFixed(0)} µs per recipient: sign ${(c.sign / c.seal).toFixed(2)}×, verify ${(c.verify / c.seal).toFixed(2)}× of sealing`,
+      );
+      const key = size ? "1mb" : "Sample";
+      costs[`sign${key}Us`] = c.sign * 1000;
+      costs[`verify${key}Us`] = c.verify * 1000;
+      costs[`seal${key}Us`] = c.seal * 1000;
+    }
+    if (process.env.BENCH_SIGN_ONLY === "1") return costs;
     const applies = Number(process.env.BENCH_SYNC_APPLIES ?? 20);
     const ten = await tenSlaveProcesses(path.join(base, "ten"), applies);
     console.log(
@@ -247,6 +324,7 @@ export async function run(): Promise<Record<string, number>> {
       );
     }
     return {
+      ...costs,
       tenP50Ms: ten.p50,
       tenP99Ms: ten.p99,
       flatP50Ms: flat.p50,
