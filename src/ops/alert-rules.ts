@@ -153,5 +153,15 @@ export function evaluateRules(facts: OpsFacts, settings: AlertSettings, proc: Pr
       summary: `this node could not apply master sequence ${sync.failed.sequence}: ${sync.failed.code} ${sync.failed.error}`,
     });
   }
+  if (sync?.role === "slave" && sync.lastRefused) {
+    // An answer not signed by the pinned master key (forged, tampered): nothing was applied.
+    out.push({
+      id: `release-refused:${sync.node}:${sync.lastRefused.commit}`,
+      kind: "sync-failed",
+      severity: "critical",
+      title: "Release from master refused (untrusted)",
+      summary: `this node refused ${sync.lastRefused.commit.slice(0, 12) || "the latest head"} (${sync.lastRefused.reason}) at ${sync.lastRefused.at}: ${sync.lastRefused.error}`,
+    });
+  }
   return out;
 }
