@@ -35,7 +35,7 @@ export async function prune({
   try {
     const tags = await ctx.engine.listTags("rp/");
     const plan = planRetention(
-      tags.map((t) => ({ tag: t.name, time: t.tagger.timestamp })),
+      tags.map((t) => ({ tag: t.name, time: t.tagger.timestamp, sequence: t.sequence })),
       policy,
     );
     const byName = new Map(tags.map((t) => [t.name, t]));

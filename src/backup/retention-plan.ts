@@ -1,3 +1,5 @@
+import { comparePointsNewestFirst } from "../repo/tag-order.ts";
+
 /**
  * Restore-point retention the way restic and borg do it for snapshots: each rule keeps the
  * newest point of each of the last N distinct periods (UTC). User-named restore points and the
@@ -16,6 +18,8 @@ export interface PointForRetention {
   tag: string;
   /** Seconds since the epoch. */
   time: number;
+  /** Restore-point sequence (0 or absent: none, ordered after by time then name). */
+  sequence?: number;
 }
 
 export interface RetentionDecision extends PointForRetention {
@@ -55,7 +59,14 @@ export function planRetention(
   points: readonly PointForRetention[],
   policy: RetentionPolicy,
 ): RetentionDecision[] {
-  const sorted = [...points].sort((a, b) => b.time - a.time || (a.tag < b.tag ? 1 : -1));
+  // Newest first by sequence: keep-last keeps the highest sequences and the first point met
+  // in a bucket (the one kept) is its highest sequence.
+  const sorted = [...points].sort((a, b) =>
+    comparePointsNewestFirst(
+      { name: a.tag, sequence: a.sequence ?? 0, time: a.time },
+      { name: b.tag, sequence: b.sequence ?? 0, time: b.time },
+    ),
+  );
   const decisions = sorted.map((p) => ({ ...p, keep: false, reasons: [] as string[] }));
   decisions.forEach((d, i) => {
     if (i === 0) d.reasons.push("newest");

@@ -26,6 +26,7 @@ import { ObjectWriter } from "./object-writer.ts";
 import { assertRefFormat, refFormatProblem } from "./ref-name.ts";
 import { RefStore, type RefUpdate } from "./ref-store.ts";
 import type { RepoFs } from "./repo-fs.ts";
+import { compareTagsNewestFirst } from "./tag-order.ts";
 import { writeTrees } from "./write-trees.ts";
 
 export interface CreateRepoEngineOptions {
@@ -222,9 +223,7 @@ export function createRepoEngine({
       return tag;
     });
     const out = tags.filter((t): t is TagInfo => t !== null);
-    out.sort(
-      (a, b) => b.tagger.timestamp - a.tagger.timestamp || (a.name < b.name ? 1 : a.name > b.name ? -1 : 0),
-    );
+    out.sort(compareTagsNewestFirst);
     return out;
   }
 

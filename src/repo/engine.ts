@@ -33,6 +33,8 @@ export interface TagInfo {
   commit: string;
   message: string;
   tagger: Person;
+  /** The `Confvault-Sequence:` trailer of the message; 0 when absent (foreign or old tags). */
+  sequence: number;
 }
 
 /**

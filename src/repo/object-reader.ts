@@ -3,6 +3,7 @@ import { ConfvaultError } from "../errors/confvault-error.ts";
 import type { CommitInfo, Person, TagInfo } from "./engine.ts";
 import { stripTagSignature } from "./git-objects.ts";
 import type { RepoFs } from "./repo-fs.ts";
+import { tagSequence } from "./tag-order.ts";
 
 /**
  * Reads through isomorphic-git with one long-lived `cache` object: it keeps parsed pack
@@ -72,7 +73,14 @@ export class ObjectReader {
       const { tag } = await git.readTag({ ...this.args, oid });
       if (tag.type !== "commit") return null;
       const message = stripTagSignature(tag.message);
-      return { name, oid, commit: tag.object, message, tagger: person(tag.tagger) };
+      return {
+        name,
+        oid,
+        commit: tag.object,
+        message,
+        tagger: person(tag.tagger),
+        sequence: tagSequence(message),
+      };
     } catch (err) {
       if (isGitError(err, "ObjectTypeError")) return null;
       throw notFoundOr(err, `Tag object ${oid} (${name}) was not found.`, oid);
