@@ -99,8 +99,14 @@ export async function recover(options: RecoverOptions): Promise<RecoverResult> {
         "recover needs the git CLI and git is not on PATH",
         "install git 2.31 or newer",
       );
-    const home = await claimFreshHomeDir(options.dir);
+    const home = await claimFreshHomeDir(options.dir, { from: redactUrl(from) });
     const warnings: string[] = [];
+    if (home.resumed) {
+      warnings.push(
+        `${home.dir} held the half-made home of an interrupted recover: cleaned it and started again`,
+      );
+      logger.warn({ home: home.dir }, "recover: resuming over the half-made home of an interrupted recover");
+    }
     const derived = new Map<string, Promise<DerivedIdentity>>();
     const identityFor = (cluster: string) => {
       let p = derived.get(cluster);
@@ -249,6 +255,7 @@ export async function recover(options: RecoverOptions): Promise<RecoverResult> {
           );
         }
       }
+      await home.complete();
       return result;
     } catch (err) {
       await home.discard();
