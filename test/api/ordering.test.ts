@@ -12,7 +12,7 @@ import { compareNatural } from "../../src/repo/tag-order.ts";
 import { createApp } from "../../src/server/create-app.ts";
 import { createMetrics } from "../../src/server/metrics.ts";
 import { createTokenVerifier } from "../../src/server/tokens.ts";
-import { ROOT, tempHome } from "../helpers/temp-home.ts";
+import { cli, ROOT, tempHome } from "../helpers/temp-home.ts";
 
 const SAMPLE = await fsp.readFile(path.join(ROOT, "templates/sample/safesquid-config.xml"), "utf8");
 const quiet = { info() {}, warn() {}, error() {} };
@@ -84,6 +84,27 @@ test("restore points made in the same second (HTTP applies, a named one then unn
     assert.ok(kept.includes(last.tag!), `the newest point is kept: ${kept}`);
     assert.ok(pruned.removed.some((d) => d.tag === "rp/20261203T100000Z-10"));
     assert.equal((await listRestorePoints({ ctx: h.ctx }))[0].tag, last.tag);
+  } finally {
+    await h.cleanup();
+  }
+});
+
+test("CLI: a named restore point and then an unnamed one: `log` lists the unnamed (newer) one first", async () => {
+  const h = await tempHome();
+  try {
+    const a = path.join(h.dir, "a.xml");
+    const b = path.join(h.dir, "b.xml");
+    await fsp.writeFile(a, variant(1));
+    await fsp.writeFile(b, variant(2));
+    const first = await cli(["--home", h.dir, "apply", a, "-m", "named", "--tag", "zz-named"], h.env);
+    assert.is(first.code, 0, first.stderr);
+    const second = await cli(["--home", h.dir, "apply", b, "-m", "unnamed"], h.env);
+    assert.is(second.code, 0, second.stderr);
+    const log = await cli(["--home", h.dir, "log"], h.env);
+    assert.is(log.code, 0, log.stderr);
+    const unnamed = log.stdout.search(/rp\/\d{8}T\d{6}Z-2/);
+    const named = log.stdout.indexOf("rp/zz-named");
+    assert.ok(unnamed >= 0 && named > unnamed, log.stdout);
   } finally {
     await h.cleanup();
   }
