@@ -34,7 +34,7 @@ function mismatch(what: string, commit: string): never {
 /**
  * Verifies a fetched release and opens it with this slave's own identity. First, before anything
  * is unsealed: the master's Ed25519 signature (release-signature.ts) by one of `masterKeys`, then
- * the commit asked for (RELEASE_UNTRUSTED for any of these: nothing from the relay is believed).
+ * the commit and the recipient asked for (RELEASE_UNTRUSTED for any of these: nothing from the relay is believed).
  * Then the cluster, the committed config's hash, the sealed bundle, the restored config's hash
  * and the certificate's fingerprint. Nothing is trusted from the webhook that triggered the fetch.
  */
@@ -46,6 +46,8 @@ export async function openRelease(
     /** The master keys this node trusts (`ssh-ed25519 …`, learned at join). */
     masterKeys: readonly string[];
     commit?: string;
+    /** This node's own age recipient: a release sealed for any other is refused before unsealing. */
+    recipient?: string;
     x509?: X509Adapter;
   },
 ): Promise<OpenedRelease> {
@@ -69,6 +71,9 @@ export async function openRelease(
     commit: r.commit,
     sequence: r.sequence,
     tag: r.tag,
+    recipient: r.recipient ?? "",
+    reason: r.reason,
+    actor: r.actor,
     manifest: r.manifest,
     config: committed,
     bundle: sealed,
@@ -76,6 +81,12 @@ export async function openRelease(
   await verifySigned(`release ${r.commit.slice(0, 12)}`, bytes, r.signature, options.masterKeys);
   if (options.commit !== undefined && r.commit !== options.commit)
     untrusted("wrong-commit", `asked for ${options.commit}, the master answered with commit ${r.commit}`);
+  if (options.recipient !== undefined && r.recipient !== options.recipient)
+    untrusted(
+      "wrong-recipient",
+      `release ${r.commit.slice(0, 12)} was sealed for another node's recipient, not this one's`,
+      { recipient: String(r.recipient ?? "").slice(0, 120) },
+    );
   if (r.cluster !== options.cluster) {
     throw new ConfvaultError(
       "FOREIGN_CLUSTER",

@@ -7,14 +7,17 @@ import { parseSshPublicKey, type Signer, verifyEd25519 } from "../seal/signing-k
  * Release and head signatures (format v1, part of the sync protocol).
  *
  *   release: UTF-8 "confvault-release-v1\n" + canonical JSON of
- *            {bundleSha256, cluster, commit, configSha256, manifestSha256, sequence, tag}
+ *            {actor, bundleSha256, cluster, commit, configSha256, manifestSha256, reason,
+ *             recipient, sequence, tag}
  *   head:    UTF-8 "confvault-head-v1\n"    + canonical JSON of {cluster, commit, sequence, tag}
  *
  * Canonical JSON: object keys sorted by UTF-16 code unit, no whitespace, `undefined` members left
  * out (JSON.stringify's own escaping otherwise). `manifestSha256` is the lower-case hex sha256 of
  * the canonical JSON of the manifest object as sent; `configSha256` of the committed config.xml
  * bytes (markers in place); `bundleSha256` of the sealed bundle bytes as sent (after base64
- * decoding). The different prefixes keep a head signature from ever passing as a release's.
+ * decoding); `recipient` the age recipient the bundle was sealed to (so a relay cannot hand one
+ * slave another slave's genuine release); `reason` and `actor` as the slave records them in its
+ * own restore point. The different prefixes keep a head signature from ever passing as a release's.
  * The key is the master's Ed25519 signer (src/seal/signing-key.ts), published as `ssh-ed25519 …`.
  */
 export interface SignatureField {
@@ -29,6 +32,10 @@ export interface ReleaseFacts {
   commit: string;
   sequence: number;
   tag: string;
+  /** The age recipient the bundle is sealed to (the requesting slave's). */
+  recipient: string;
+  reason: string;
+  actor: string;
   manifest: unknown;
   /** Committed config.xml bytes. */
   config: Uint8Array;
@@ -66,11 +73,14 @@ export async function manifestSha256(manifest: unknown): Promise<string> {
 
 export async function releaseSignedBytes(r: ReleaseFacts): Promise<Uint8Array> {
   const fields = {
+    actor: r.actor,
     bundleSha256: await sha256Hex(r.bundle),
     cluster: r.cluster,
     commit: r.commit,
     configSha256: r.configSha256 ?? (await sha256Hex(r.config)),
     manifestSha256: r.manifestSha256 ?? (await manifestSha256(r.manifest)),
+    reason: r.reason,
+    recipient: r.recipient,
     sequence: r.sequence,
     tag: r.tag,
   };
@@ -86,7 +96,13 @@ export async function signBytes(signer: Signer, bytes: Uint8Array): Promise<Sign
   return { key: signer.sshPublicKey, sig: base64.encode(await signer.sign(bytes)) };
 }
 
-export type RefusalReason = "malformed" | "unsigned" | "unknown-key" | "bad-signature" | "wrong-commit";
+export type RefusalReason =
+  | "malformed"
+  | "unsigned"
+  | "unknown-key"
+  | "bad-signature"
+  | "wrong-commit"
+  | "wrong-recipient";
 
 export function untrusted(reason: RefusalReason, message: string, data: Record<string, unknown> = {}): never {
   throw new ConfvaultError(

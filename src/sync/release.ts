@@ -29,6 +29,8 @@ export interface Release {
   config: string;
   /** base64 of the bundle re-sealed to the requesting slave's recipient. */
   bundle: string;
+  /** The age recipient `bundle` is sealed to (signed: a slave refuses another slave's release). */
+  recipient: string;
   /** The master's Ed25519 signature over release-signature.ts's releaseSignedBytes. */
   signature: SignatureField;
 }
@@ -69,6 +71,7 @@ export const releaseSchema = z.object({
   }),
   config: z.string(),
   bundle: z.string(),
+  recipient: z.string().max(2000).optional(),
   signature: signatureSchema.optional(),
 });
 
@@ -149,6 +152,9 @@ export function createReleaseSource(ctx: HomeContext) {
         commit: ref,
         sequence: o.head.sequence,
         tag: o.head.tag,
+        recipient,
+        reason: o.reason,
+        actor: o.actor,
         manifest: o.manifest,
         config: o.committedConfig,
         bundle: base64.decode(sealedB64),
@@ -165,6 +171,7 @@ export function createReleaseSource(ctx: HomeContext) {
         manifest: o.manifest,
         config: base64.encode(o.committedConfig),
         bundle: sealedB64,
+        recipient,
         signature: await signBytes((await ctx.keys()).signer, signed),
       };
     },

@@ -219,6 +219,7 @@ export async function createSlaveSync(options: {
         cluster: ctx.settings.cluster,
         masterKeys: masterKeys(c),
         commit,
+        recipient: keys.recipient,
         x509: nodeX509,
       });
     } catch (err) {

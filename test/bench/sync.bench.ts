@@ -261,6 +261,9 @@ async function signingCost(configBytes: number) {
     commit: "a".repeat(40),
     sequence: 42,
     tag: "rp/20260101T000000Z-42",
+    recipient,
+    reason: "apply",
+    actor: "bench",
     manifest: {
       format: 1,
       sequence: 42,

@@ -30,8 +30,10 @@ const EVIL = SAMPLE.replace(
 const EVIL_CERT = makeCert("evil root");
 const enc = new TextEncoder();
 
-type Mode = "pass" | "evil-key" | "unsigned" | "tampered" | "swap-key";
+type Mode = "pass" | "evil-key" | "unsigned" | "tampered" | "swap-key" | "misdirect";
 let mode: Mode = "pass";
+/** Node token of another registered node: the relay hands s1 that node's genuine releases. */
+let otherNodeToken = "";
 const webhooks: { headers: Record<string, string>; body: string }[] = [];
 let base: string;
 let master: NodeProcess;
@@ -45,6 +47,11 @@ let downUrl: string;
 const evilSigner = await createSigner(new Uint8Array(32).fill(66));
 
 async function forge(real: any): Promise<any> {
+  if (mode === "misdirect") {
+    const other = await request(`${master.url}/api/v1/releases/${real.commit}`, { token: otherNodeToken });
+    assert.is(other.status, 200, JSON.stringify(other.json));
+    return other.json; // signed by the real master, sealed to another node's recipient
+  }
   const nodes = JSON.parse(await fsp.readFile(syncPaths(path.join(master.home, "state")).nodes, "utf8"));
   const recipient = nodes.find((n: any) => n.name === "s1").recipient as string;
   const config = enc.encode(EVIL);
@@ -414,6 +421,43 @@ test("a join whose master key was substituted on the way (or a token with anothe
   ]);
   assert.is.not(old.code, 0);
   assert.match(old.stdout + old.stderr, /old format/);
+});
+
+test("another node's genuine release handed to this slave is refused before unsealing and does not block the commit", async () => {
+  const t = await master.cli(["--json", "cluster", "join-token", "--ttl", "10m"]);
+  assert.is(t.code, 0, t.stderr);
+  const joined = await request(`${master.url}/api/v1/cluster/join`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      node: "s8",
+      url: "http://127.0.0.1:9",
+      recipient: await identityToRecipient(await generateIdentity()),
+      joinToken: JSON.parse(t.stdout).token,
+    }),
+  });
+  assert.is(joined.status, 201, JSON.stringify(joined.json));
+  otherNodeToken = joined.json.nodeToken;
+  const before = await slaveStatus();
+  const liveBefore = await slave.live();
+  mode = "misdirect";
+  try {
+    await apply(701);
+    await waitFor(
+      async () => (await slaveStatus()).lastRefused?.reason === "wrong-recipient",
+      6000,
+      "refused as wrong-recipient",
+    );
+    const during = await slaveStatus();
+    assert.is(during.applied.sequence, before.applied.sequence, "applied sequence unchanged");
+    assert.is(during.failed, before.failed, "not recorded as a failure the poller would skip");
+    assert.is(await slave.live(), liveBefore, "live config untouched");
+  } finally {
+    mode = "pass";
+  }
+  await slaveOn(701);
+  await apply(751);
+  await slaveOn(751);
 });
 
 test.run();
