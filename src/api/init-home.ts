@@ -8,6 +8,7 @@ import { homeLayout } from "../home/layout.ts";
 import { writeTokenRecords } from "../home/token-file.ts";
 import { createRepoEngine } from "../repo/create-engine.ts";
 import { createGitCli } from "../repo/git-cli.ts";
+import { homeTlsFiles, writeHomeTlsIdentity } from "../server/tls-files.ts";
 import { createToken } from "../server/tokens.ts";
 import { defaultSettings } from "../settings/load-settings.ts";
 import type { Settings } from "../settings/schema.ts";
@@ -24,6 +25,11 @@ export interface InitOptions {
   localSections?: string[];
   /** True when CONFVAULT_ACTIVATION_KEY is set: no key is generated. */
   keyFromEnv?: boolean;
+  /**
+   * Masters: makes the self-signed TLS pair stored in `<home>/tls/` (names for its
+   * subjectAltName passed in); undefined when it cannot (no openssl). Not called when absent.
+   */
+  makeTlsPair?: (altNames: string[]) => { cert: string; key: string } | undefined;
   now?: Date;
 }
 
@@ -33,6 +39,8 @@ export interface InitResult {
   /** Set when init generated the activation key (stored in the home, mode 0600). */
   generatedKeyFile?: string;
   tokens: { name: string; role: string; token: string }[];
+  /** The TLS pair init made (masters), by its certificate's SHA-256 fingerprint. */
+  tls?: { cert: string; fingerprint256: string };
 }
 
 /** Creates a home: settings, an empty repository, API tokens, and an activation key if none was given. */
@@ -86,6 +94,20 @@ export async function initHome(options: InitOptions): Promise<InitResult> {
       });
       generatedKeyFile = layout.activationKey;
     }
+    let tls: InitResult["tls"];
+    if (role === "master" && options.makeTlsPair) {
+      const host = os
+        .hostname()
+        .toLowerCase()
+        .replace(/[^a-z0-9.-]/g, "-");
+      const pair = options.makeTlsPair([
+        ...new Set(["127.0.0.1", "::1", "localhost", ...(host ? [host] : [])]),
+      ]);
+      if (pair) {
+        const made = await writeHomeTlsIdentity(layout, pair);
+        tls = { cert: homeTlsFiles(layout).cert, fingerprint256: made.fingerprint256 };
+      }
+    }
     const tokens: InitResult["tokens"] = [];
     const records = [];
     for (const [name, r] of [
@@ -103,7 +125,7 @@ export async function initHome(options: InitOptions): Promise<InitResult> {
       new TextEncoder().encode(`${JSON.stringify(settings, null, 2)}\n`),
       { mode: 0o644 },
     );
-    return { home: dir, settings, generatedKeyFile, tokens };
+    return { home: dir, settings, generatedKeyFile, tokens, ...(tls ? { tls } : {}) };
   } catch (err) {
     throw inOperation("init", err);
   }

@@ -1,13 +1,19 @@
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { isIP } from "node:net";
 import os from "node:os";
 import path from "node:path";
 
-/** A throw-away self-signed root (EC P-256) made with the openssl CLI; undefined when openssl is missing. */
+/**
+ * A self-signed certificate (EC P-256) made with the openssl CLI; undefined when openssl is
+ * missing. `altNames` become its subjectAltName (IPs as IP:, the rest as DNS:), for TLS servers.
+ */
 export function selfSignedCertificate(
   commonName: string,
   days = 825,
+  options: { altNames?: string[] } = {},
 ): { cert: string; key: string } | undefined {
+  const san = (options.altNames ?? []).map((n) => (isIP(n) ? `IP:${n}` : `DNS:${n}`));
   const dir = mkdtempSync(path.join(os.tmpdir(), "confvault-cert-"));
   try {
     execFileSync(
@@ -28,6 +34,7 @@ export function selfSignedCertificate(
         path.join(dir, "k.pem"),
         "-out",
         path.join(dir, "c.pem"),
+        ...(san.length > 0 ? ["-addext", `subjectAltName=${san.join(",")}`] : []),
       ],
       { stdio: "ignore" },
     );

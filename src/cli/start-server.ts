@@ -23,6 +23,8 @@ export async function startServer(
     env?: Record<string, string | undefined>;
     /** Scheduled backup jobs and alerts (src/ops/); default on. */
     schedules?: boolean;
+    /** HTTPS pair (see readTlsIdentity); plain HTTP when absent. */
+    tls?: { certPem: string; keyPem: string };
   },
 ): Promise<NodeServer> {
   const metrics = createMetrics({ latestRestorePoint: () => latestRestorePointSeconds(ctx) });
@@ -55,6 +57,13 @@ export async function startServer(
     host: options.host,
     port: options.port,
     logger: options.logger as never,
+    ...(options.tls ? { tls: options.tls } : {}),
+    limits: {
+      requestTimeoutMs: ctx.settings.server.requestTimeoutMs,
+      headersTimeoutMs: ctx.settings.server.headersTimeoutMs,
+      keepAliveTimeoutMs: ctx.settings.server.keepAliveTimeoutMs,
+      maxConnections: ctx.settings.server.maxConnections,
+    },
   });
   sync?.start();
   if (options.schedules !== false) await ops.start();

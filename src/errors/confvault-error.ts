@@ -39,6 +39,9 @@ export type ErrorCode =
   | "NOT_MASTER"
   | "VERIFY_FAILED"
   | "GIT_FAILED"
+  | "INSECURE_TRANSPORT"
+  | "TLS_UNTRUSTED"
+  | "TLS_INVALID"
   | "INTERNAL";
 
 export class ConfvaultError extends Error {

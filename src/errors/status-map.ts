@@ -12,6 +12,7 @@ export function exitCodeFor(code: ErrorCode): 1 | 2 {
     case "SETTINGS_INVALID":
     case "CERT_KEY_MISMATCH":
     case "SECRET_LEAK":
+    case "TLS_INVALID":
       return 2;
     default:
       return 1;

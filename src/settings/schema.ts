@@ -54,9 +54,20 @@ export const settingsSchema = z
           .int()
           .min(1024)
           .default(32 * 1024 * 1024),
+        /** HTTPS: PEM certificate and key (paths relative to the home); unset: the home's tls/ pair if any. */
+        tls: z
+          .object({ cert: z.string().min(1), key: z.string().min(1) })
+          .strict()
+          .optional(),
+        /** Whole request (headers and body) must arrive within this; a slow body is cut off. */
+        requestTimeoutMs: z.number().int().min(100).max(3_600_000).default(30_000),
+        headersTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+        keepAliveTimeoutMs: z.number().int().min(100).max(600_000).default(5_000),
+        /** Open connections at once; more are refused. */
+        maxConnections: z.number().int().min(1).max(100_000).default(256),
       })
       .strict()
-      .default({ host: "127.0.0.1", port: 8740, bodyLimit: 32 * 1024 * 1024 }),
+      .prefault({}),
     /** Cluster sync (see src/sync/): how the master pushes and how a slave polls. */
     sync: z
       .object({

@@ -130,6 +130,7 @@ test("alert delivery is retried when the receiver fails once; nothing is sent tw
       now: new Date().toISOString(),
       latestRestorePoint: null,
       restorePoints: 1,
+      restorePointsBySource: { apply: 1 },
       remotes: [],
       drills: {
         version: 1,

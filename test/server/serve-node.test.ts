@@ -1,6 +1,10 @@
+import net from "node:net";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { selfSignedCertificate } from "../../src/cli/self-signed-certificate.ts";
 import { serveNode } from "../../src/server/serve-node.ts";
+import { certificateFingerprint256 } from "../../src/server/tls-files.ts";
+import { createPinnedFetch } from "../../src/sync/pinned-fetch.ts";
 import { memoryLogger, testApp } from "./fixtures.ts";
 
 async function until(check: () => boolean, ms = 2000) {
@@ -92,4 +96,97 @@ test("close() gives up on a request that outlives the shutdown timeout", async (
   assert.ok(logger.lines.some((l) => l.level === "warn" && l.msg.includes("shutdown timeout")));
 });
 
+
+test("a body that trickles in slower than requestTimeout is cut off with 408 and the socket closed", async () => {
+  const t = await testApp();
+  const server = await serveNode({
+    app: t.app,
+    host: "127.0.0.1",
+    port: 0,
+    logger: memoryLogger(),
+    limits: { requestTimeoutMs: 300, headersTimeoutMs: 200 },
+  });
+  try {
+    const { port } = new URL(server.url);
+    const socket = net.connect(Number(port), "127.0.0.1");
+    await new Promise<void>((r) => socket.once("connect", () => r()));
+    socket.write(
+      `POST /api/v1/apply?reason=slow HTTP/1.1\r\nhost: x\r\ncontent-type: application/xml\r\ncontent-length: 100000\r\nauthorization: Bearer ${t.operatorToken}\r\n\r\n<a>`,
+    );
+    const drip = setInterval(() => socket.writable && socket.write(" "), 50);
+    let answer = "";
+    socket.on("data", (d) => {
+      answer += d.toString("latin1");
+    });
+    const started = Date.now();
+    await new Promise<void>((r) => socket.once("close", () => r()));
+    clearInterval(drip);
+    const took = Date.now() - started;
+    assert.ok(took < 3000, `cut off after ${took} ms`);
+    assert.match(answer, /^HTTP\/1\.1 408/);
+    assert.is(t.calls.length, 0);
+  } finally {
+    await server.close();
+  }
+});
+
+test("connections beyond maxConnections are closed as they arrive; the server still answers after", async () => {
+  const t = await testApp();
+  const logger = memoryLogger();
+  const server = await serveNode({
+    app: t.app,
+    host: "127.0.0.1",
+    port: 0,
+    logger,
+    limits: { maxConnections: 2 },
+  });
+  const { port } = new URL(server.url);
+  const held: net.Socket[] = [];
+  try {
+    for (let i = 0; i < 2; i++) {
+      const s = net.connect(Number(port), "127.0.0.1");
+      await new Promise<void>((r) => s.once("connect", () => r()));
+      held.push(s);
+    }
+    const extra = net.connect(Number(port), "127.0.0.1");
+    extra.on("error", () => {});
+    await new Promise<void>((r) => extra.once("close", () => r()));
+    for (const s of held) s.destroy();
+    held.length = 0;
+    await new Promise((r) => setTimeout(r, 50));
+    const res = await fetch(`${server.url}/healthz`);
+    assert.is(res.status, 200);
+  } finally {
+    for (const s of held) s.destroy();
+    await server.close();
+  }
+});
+
+test("with a TLS pair the server speaks https:// and the pinned fetch reaches it", async () => {
+  const pair = selfSignedCertificate("confvault test", 2, { altNames: ["127.0.0.1"] });
+  if (!pair) return console.log("  (skipped: no openssl)");
+  const t = await testApp();
+  const server = await serveNode({
+    app: t.app,
+    host: "127.0.0.1",
+    port: 0,
+    logger: memoryLogger(),
+    tls: { certPem: pair.cert, keyPem: pair.key },
+  });
+  try {
+    assert.match(server.url, /^https:\/\//);
+    const pinned = createPinnedFetch({ fingerprint256: certificateFingerprint256(pair.cert) });
+    const res = await pinned(`${server.url}/healthz`);
+    assert.is(res.status, 200);
+    const other = createPinnedFetch({ fingerprint256: "00".repeat(32) });
+    try {
+      await other(`${server.url}/healthz`);
+      assert.unreachable("a wrong pin must be refused");
+    } catch (err) {
+      assert.is((err as { code?: string }).code, "TLS_UNTRUSTED");
+    }
+  } finally {
+    await server.close();
+  }
+});
 test.run();

@@ -3,6 +3,7 @@ import { initHome } from "../../api/init-home.ts";
 import { ConfvaultError } from "../../errors/confvault-error.ts";
 import { joinCluster } from "../../sync/join-cluster.ts";
 import type { CliRuntime } from "../runtime.ts";
+import { selfSignedCertificate } from "../self-signed-certificate.ts";
 
 export function registerInit(program: Command, rt: CliRuntime): void {
   program
@@ -32,6 +33,11 @@ export function registerInit(program: Command, rt: CliRuntime): void {
     )
     .option("--join-token <token>", "slaves: join the master at once (from `cluster join-token` there)")
     .option("--url <url>", "slaves: this node's URL as the master reaches it")
+    .option(
+      "--insecure-http",
+      "slaves: allow a plain http:// master (node tokens cross the network in clear)",
+    )
+    .option("--no-tls", "masters: do not make a self-signed TLS pair (serve plain HTTP or bring your own)")
     .action(async (opts, cmd: Command) => {
       const g = rt.globals(cmd);
       if (opts.joinToken && (opts.role !== "slave" || !opts.master || !opts.url)) {
@@ -52,11 +58,27 @@ export function registerInit(program: Command, rt: CliRuntime): void {
         keyFile: g.keyFile,
         localSections: opts.localSection,
         keyFromEnv: Boolean(rt.env.CONFVAULT_ACTIVATION_KEY),
+        ...(opts.tls === false
+          ? {}
+          : {
+              makeTlsPair: (altNames: string[]) =>
+                selfSignedCertificate(`confvault ${opts.node ?? altNames.at(-1) ?? "master"}`, 825, {
+                  altNames,
+                }),
+            }),
       });
       const lines = [
         `initialised ${result.settings.profile} home at ${result.home} (node ${result.settings.node}, cluster ${result.settings.cluster}, role ${result.settings.role})`,
         `live root: ${result.settings.liveRoot}`,
       ];
+      if (result.tls) {
+        lines.push(
+          `made a self-signed TLS pair: ${result.tls.cert} (key beside it, mode 0600); serve speaks https://`,
+          `TLS certificate SHA-256: ${result.tls.fingerprint256} (join tokens carry it; slaves pin it)`,
+        );
+      } else if (opts.role === "master" && opts.tls !== false) {
+        lines.push("could not make a TLS pair (is openssl installed?): serve will speak plain HTTP");
+      }
       if (result.generatedKeyFile) {
         lines.push(
           `generated an activation key in ${result.generatedKeyFile} (mode 0600).`,
@@ -74,6 +96,7 @@ export function registerInit(program: Command, rt: CliRuntime): void {
             master: opts.master,
             joinToken: opts.joinToken,
             url: opts.url,
+            insecureHttp: opts.insecureHttp === true,
           });
         } catch (err) {
           // The tokens are shown once: print them before reporting the failed join.
