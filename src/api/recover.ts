@@ -255,6 +255,9 @@ export async function recover(options: RecoverOptions): Promise<RecoverResult> {
           );
         }
       }
+      // Branch main is the applied history, whatever the remote's HEAD says: a remote made with
+      // a plain `git init --bare` has HEAD on an unborn master, which `clone --bare` copies.
+      await createGitCli({ gitdir: ctx.layout.gitdir }).run(["symbolic-ref", "HEAD", "refs/heads/main"]);
       await home.complete();
       return result;
     } catch (err) {
