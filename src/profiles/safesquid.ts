@@ -11,7 +11,18 @@ export const safesquid: Profile = {
   },
   // network/startup settings are per node: listening addresses, hostname.
   localSections: ["general/hostname", "network", "wccp"],
-  secretPaths: ["//ldappassword", "//anonpass", "//password", "//secret", "//sharedsecret"],
+  // From the vendor's section schema (sectionMaster.xml, fields shown as password inputs) and
+  // its config.xml: LDAP bind password, access-rule user passwords, interface (auth) passwords,
+  // the encrypted passwords of the SSL certificate cache and WCCP, the anonymous FTP password.
+  secretPaths: [
+    "//ldappassword",
+    "//anonpass",
+    "//password",
+    "//ifpassword",
+    "//enc_pwd",
+    "//secret",
+    "//sharedsecret",
+  ],
   volatilePaths: [],
   idAttributes: ["id"],
 };
