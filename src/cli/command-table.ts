@@ -116,7 +116,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: "serve",
     term: "serve [options]",
-    description: "run the HTTP service on this home (master or slave by the home's role)",
+    description: "run the HTTP(S) service on this home (master or slave by the home's role)",
     load: async () => (await import("./commands/serve.ts")).registerServe,
   },
   {
