@@ -1,21 +1,10 @@
-import { promises as fsp } from "node:fs";
-import path from "node:path";
+import * as fs from "node:fs";
 import { sha256Hex } from "../core/manifest.ts";
 import { readSnapshot } from "../core/read-snapshot.ts";
 import { inOperation } from "../errors/confvault-error.ts";
 import type { HomeContext } from "../home/context.ts";
+import { measureRepoSize } from "../repo/repo-size.ts";
 import { readSyncStatus } from "../sync/sync-status.ts";
-
-async function folderSize(dir: string): Promise<number> {
-  let total = 0;
-  const entries = await fsp.readdir(dir, { withFileTypes: true }).catch(() => []);
-  for (const entry of entries) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) total += await folderSize(full);
-    else if (entry.isFile()) total += (await fsp.stat(full).catch(() => ({ size: 0 }))).size;
-  }
-  return total;
-}
 
 /** Node health: role, current restore point, drift of the live files, certificate expiry, repository size. */
 export async function status({ ctx }: { ctx: HomeContext }): Promise<Record<string, unknown>> {
@@ -39,12 +28,13 @@ export async function status({ ctx }: { ctx: HomeContext }): Promise<Record<stri
             time: new Date(tags[0].tagger.timestamp * 1000).toISOString(),
           }
         : null,
-      repositoryBytes: await folderSize(ctx.layout.gitdir),
+      // Fan-out folders listed and loose objects sampled: no stat per object (repo-size.ts).
+      repositoryBytes: (await measureRepoSize(fs, ctx.layout.gitdir)).bytes,
     };
     if (tip) {
       const snap = await readSnapshot(ctx, tip);
       out.sequence = snap.manifest.sequence;
-      const live = await fsp.readFile(ctx.live("config")!).catch(() => undefined);
+      const live = await fs.promises.readFile(ctx.live("config")!).catch(() => undefined);
       out.drift =
         live === undefined
           ? "live config missing"
