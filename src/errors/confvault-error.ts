@@ -9,6 +9,7 @@ export type ErrorCode =
   | "XML_MALFORMED"
   | "XML_ENTITY_LIMIT"
   | "XML_EXTERNAL_ENTITY"
+  | "UNSUPPORTED_ENCODING"
   | "BAD_REF_NAME"
   | "REF_NOT_FOUND"
   | "TAG_EXISTS"

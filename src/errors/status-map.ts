@@ -8,6 +8,7 @@ export function exitCodeFor(code: ErrorCode): 1 | 2 {
     case "XML_MALFORMED":
     case "XML_ENTITY_LIMIT":
     case "XML_EXTERNAL_ENTITY":
+    case "UNSUPPORTED_ENCODING":
     case "BAD_REF_NAME":
     case "SETTINGS_INVALID":
     case "CERT_KEY_MISMATCH":
@@ -27,6 +28,7 @@ export function httpStatusFor(code: ErrorCode): number {
     case "XML_MALFORMED":
     case "XML_ENTITY_LIMIT":
     case "XML_EXTERNAL_ENTITY":
+    case "UNSUPPORTED_ENCODING":
     case "BAD_REF_NAME":
     case "CERT_KEY_MISMATCH":
     case "SECRET_LEAK":

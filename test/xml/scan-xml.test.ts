@@ -63,20 +63,20 @@ test("a UTF-8 byte order mark shifts every offset by three bytes", () => {
   assertSpanIsElement(bytes, scan.sections[0]);
 });
 
-test("a UTF-16 document is refused with a clear message", () => {
+test("a UTF-16 document with a byte order mark is scanned with byte offsets two per code unit", () => {
   const bytes = new Uint8Array([
     0xff,
     0xfe,
-    ...new Uint8Array(new Uint16Array([..."<r/>"].map((c) => c.charCodeAt(0))).buffer),
+    ...new Uint8Array(new Uint16Array([..."<r><a>é</a></r>"].map((c) => c.charCodeAt(0))).buffer),
   ]);
-  try {
-    scanXml(bytes);
-    assert.unreachable();
-  } catch (err: any) {
-    assert.is(err.code, "XML_MALFORMED");
-    assert.match(err.message, /UTF-16/);
-    assert.match(err.hint, /UTF-8/);
-  }
+  const scan = scanXml(bytes);
+  assert.is(scan.encoding, "utf-16le");
+  assert.is(scan.bom, true);
+  assert.equal([scan.sections[0].start, scan.sections[0].end], [2 + 3 * 2, 2 + 11 * 2]);
+  assert.is(
+    new TextDecoder("utf-16le").decode(bytes.subarray(scan.sections[0].start, scan.sections[0].end)),
+    "<a>é</a>",
+  );
 });
 
 test("ISO-8859-1, windows-1252 and US-ASCII documents keep byte offsets (one byte per character)", () => {
@@ -91,13 +91,14 @@ test("ISO-8859-1, windows-1252 and US-ASCII documents keep byte offsets (one byt
   }
 });
 
-test("an unsupported declared encoding is refused", () => {
+test("an unknown declared encoding is refused as UNSUPPORTED_ENCODING", () => {
   try {
-    scanXml(utf8('<?xml version="1.0" encoding="Shift_JIS"?><r/>'));
+    scanXml(utf8('<?xml version="1.0" encoding="EBCDIC-US"?><r/>'));
     assert.unreachable();
   } catch (err: any) {
-    assert.is(err.code, "XML_MALFORMED");
-    assert.match(err.message, /unsupported encoding "shift_jis"/);
+    assert.is(err.code, "UNSUPPORTED_ENCODING");
+    assert.match(err.message, /unsupported encoding "EBCDIC-US"/);
+    assert.match(err.hint, /shift_jis/);
   }
 });
 
