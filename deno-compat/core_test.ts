@@ -10,6 +10,7 @@ import { restore } from "../src/api/restore.ts";
 import { showFile } from "../src/api/show-file.ts";
 import { openHome } from "../src/home/open-home.ts";
 import { deriveIdentity } from "../src/seal/derive-identity.ts";
+import { nobleScrypt, pickScrypt } from "../src/seal/scrypt-adapter.ts";
 import { sealBundle } from "../src/seal/seal-bundle.ts";
 import { unsealBundle } from "../src/seal/unseal-bundle.ts";
 import { scanXml } from "../src/xml/scan-xml.ts";
@@ -25,6 +26,10 @@ Deno.test("scanXml reports byte offsets and refuses malformed XML with line:colu
   const b = scan.matches[0];
   assert.equal(new TextDecoder().decode(bytes.subarray(b.start, b.end)), "<b>y</b>");
   assert.throws(() => scanXml(enc("<a>\n<b></a>")), /:2:/);
+});
+
+Deno.test("Deno derives through the portable @noble/hashes scrypt", async () => {
+  assert.equal(await pickScrypt(), nobleScrypt);
 });
 
 Deno.test("age sealing round-trips with the derived identity", async () => {

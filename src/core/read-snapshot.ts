@@ -73,15 +73,19 @@ async function keyringIdentities(ctx: HomeContext, identity: string): Promise<st
 /** Opens a sealed bundle with this home's identity, or an earlier one from the keyring. */
 export async function openBundle(ctx: HomeContext, sealed: Uint8Array): Promise<SecretBundle> {
   const keys = await ctx.keys();
-  try {
-    return await unsealBundle(sealed, [keys.identity]);
-  } catch (err) {
-    if (!isConfvaultError(err, "WRONG_KEY")) throw err;
-    // Sealed before a key rotation: the keyring at the tip of main holds the earlier identities.
-    const earlier = await keyringIdentities(ctx, keys.identity);
-    if (earlier.length === 0) throw err;
-    return await unsealBundle(sealed, earlier);
-  }
+  const unseal = async () => {
+    try {
+      return await unsealBundle(sealed, [keys.identity]);
+    } catch (err) {
+      if (!isConfvaultError(err, "WRONG_KEY")) throw err;
+      // Sealed before a key rotation: the keyring at the tip of main holds the earlier identities.
+      const earlier = await keyringIdentities(ctx, keys.identity);
+      if (earlier.length === 0) throw err;
+      return await unsealBundle(sealed, earlier);
+    }
+  };
+  // Repeated reads in one process (a server) unseal each blob once, in memory only.
+  return ctx.bundles ? ctx.bundles.open(sealed, keys.identity, unseal) : unseal();
 }
 
 /** Reads, unseals and reassembles a restore point; verifies the result against the manifest. */

@@ -1,5 +1,6 @@
 import type { Profile } from "../profiles/profile.ts";
 import type { RepoEngine } from "../repo/engine.ts";
+import type { BundleCache } from "../seal/bundle-cache.ts";
 import type { Signer } from "../seal/signing-key.ts";
 import type { Settings } from "../settings/schema.ts";
 import type { HomeLayout } from "./layout.ts";
@@ -33,6 +34,8 @@ export interface HomeContext {
   now(): Date;
   /** Absolute path of a live file on this machine (under the live root). */
   live(kind: "config" | "cert" | "key"): string | undefined;
+  /** Opened sealed bundles of this process, in memory (seal/bundle-cache.ts); absent: none. */
+  bundles?: BundleCache;
 }
 
 export const silentLogger: Logger = {

@@ -3,6 +3,7 @@ import path from "node:path";
 import { ConfvaultError } from "../errors/confvault-error.ts";
 import { createRepoEngine } from "../repo/create-engine.ts";
 import { createGitCli } from "../repo/git-cli.ts";
+import { createBundleCache } from "../seal/bundle-cache.ts";
 import { effectiveProfile } from "../settings/effective-profile.ts";
 import { parseSettings } from "../settings/load-settings.ts";
 import { loadActivationKey } from "./activation-key.ts";
@@ -69,6 +70,7 @@ export async function openHome(options: OpenHomeOptions): Promise<HomeContext> {
     logger: options.logger ?? silentLogger,
     keys,
     now: options.now ?? (() => new Date()),
+    bundles: createBundleCache(),
     live(kind) {
       const p = profile.live[kind];
       return p ? livePath(liveRoot, p) : undefined;

@@ -1,9 +1,9 @@
 import { hkdf } from "@noble/hashes/hkdf.js";
-import { scryptAsync } from "@noble/hashes/scrypt.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bech32 } from "@scure/base";
 import { identityToRecipient } from "age-encryption";
 import { ConfvaultError } from "../errors/confvault-error.ts";
+import { pickScrypt, type Scrypt } from "./scrypt-adapter.ts";
 import { SIGNING_INFO } from "./signing-key.ts";
 
 /*
@@ -29,7 +29,9 @@ import { SIGNING_INFO } from "./signing-key.ts";
  * then `echo "$identity" | age-keygen -y` prints the recipient, and `age -d -i FILE` opens
  * every `secrets.sealed.age` of that cluster.
  *
- * scrypt with these parameters needs 32 MiB and takes about 0.2–0.25 s on one 2020s core.
+ * scrypt with these parameters needs 32 MiB and takes about 0.2–0.25 s on one 2020s core in
+ * pure JS (@noble/hashes, the Deno path), about 0.1 s through node:crypto (scrypt-adapter.ts):
+ * the same bytes either way.
  */
 export const KDF_PARAMS = Object.freeze({ N: 2 ** 15, r: 8, p: 1, dkLen: 64 });
 export const KDF_SALT_PREFIX = "confvault/v1/";
@@ -48,11 +50,14 @@ export interface DerivedIdentity {
 export interface DeriveIdentityOptions {
   activationKey: string;
   cluster: string;
+  /** The scrypt implementation; default: node:crypto on Node, @noble/hashes elsewhere. */
+  scrypt?: Scrypt;
 }
 
 export async function deriveIdentity({
   activationKey,
   cluster,
+  scrypt,
 }: DeriveIdentityOptions): Promise<DerivedIdentity> {
   if (typeof activationKey !== "string" || normaliseKey(activationKey) === "") {
     throw new ConfvaultError(
@@ -71,11 +76,10 @@ export async function deriveIdentity({
     );
   }
   const enc = new TextEncoder();
-  const okm = await scryptAsync(
-    enc.encode(normaliseKey(activationKey)),
-    enc.encode(KDF_SALT_PREFIX + cluster),
-    { ...KDF_PARAMS, asyncTick: 50 },
-  );
+  const kdf = scrypt ?? (await pickScrypt());
+  const okm = await kdf(enc.encode(normaliseKey(activationKey)), enc.encode(KDF_SALT_PREFIX + cluster), {
+    ...KDF_PARAMS,
+  });
   const secret = okm.slice(0, 32);
   const markerKey = okm.slice(32, 64);
   const signingSeed = hkdf(sha256, okm, enc.encode(KDF_SALT_PREFIX), enc.encode(SIGNING_INFO), 32);

@@ -2,7 +2,9 @@ import { identityToRecipient } from "age-encryption";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { isConfvaultError } from "../../src/errors/confvault-error.ts";
-import { deriveIdentity } from "../../src/seal/derive-identity.ts";
+import { deriveIdentity, KDF_PARAMS } from "../../src/seal/derive-identity.ts";
+import { nodeScrypt } from "../../src/seal/node-scrypt.ts";
+import { nobleScrypt, pickScrypt } from "../../src/seal/scrypt-adapter.ts";
 import { run } from "./seal-helpers.ts";
 
 const KEY = "SSQ-7F3K-9Q2M-XA41-LL0P";
@@ -72,6 +74,45 @@ test("an empty activation key or cluster is refused", async () => {
       assert.ok(isConfvaultError(err, code), String(err));
     }
   }
+});
+
+test("node:crypto scrypt and the @noble/hashes (Deno) path derive the same bytes", async () => {
+  for (const [activationKey, cluster] of [
+    ["correct horse battery staple", "demo"],
+    [KEY, "prod"],
+    ["  ünïcödé-key-Å\n", "cluster/with spaces-é"],
+  ] as const) {
+    const native = await deriveIdentity({ activationKey, cluster, scrypt: nodeScrypt });
+    const portable = await deriveIdentity({ activationKey, cluster, scrypt: nobleScrypt });
+    assert.is(native.identity, portable.identity);
+    assert.is(native.recipient, portable.recipient);
+    assert.equal(native.markerKey, portable.markerKey);
+    assert.equal(native.signingSeed, portable.signingSeed);
+  }
+  const viaNode = await deriveIdentity({
+    activationKey: "correct horse battery staple",
+    cluster: "demo",
+    scrypt: nodeScrypt,
+  });
+  assert.is(viaNode.identity, KNOWN.identity, "the known-answer vector holds on the native path");
+  const pw = new TextEncoder().encode("pw");
+  const salt = new TextEncoder().encode("salt");
+  assert.equal(await nodeScrypt(pw, salt, KDF_PARAMS), await nobleScrypt(pw, salt, KDF_PARAMS));
+});
+
+test("on Node the default scrypt is node:crypto's, and it is faster than the pure-JS one", async () => {
+  assert.is(await pickScrypt(), nodeScrypt);
+  const time = async (scrypt: typeof nodeScrypt) => {
+    const t0 = performance.now();
+    await deriveIdentity({ activationKey: KEY, cluster: "timing", scrypt });
+    return performance.now() - t0;
+  };
+  const native = Math.min(await time(nodeScrypt), await time(nodeScrypt));
+  const portable = Math.min(await time(nobleScrypt), await time(nobleScrypt));
+  console.log(
+    `    deriveIdentity: node:crypto ${native.toFixed(0)} ms, @noble/hashes ${portable.toFixed(0)} ms`,
+  );
+  assert.ok(native < portable, `native ${native} ms, portable ${portable} ms`);
 });
 
 // Computed independently with Python's hashlib.scrypt and the BIP 173 reference Bech32 encoder.
