@@ -13,6 +13,7 @@ const dec = new TextDecoder();
 /** The public operations bound to one home, as the HTTP layer uses them. */
 export function bindOperations(ctx: HomeContext): Operations {
   return {
+    home: ctx.layout.dir,
     apply: async (o) => {
       if (ctx.settings.role === "slave") {
         throw new ConfvaultError(

@@ -43,6 +43,8 @@ export type Role = "viewer" | "operator";
 
 /** The operations the HTTP server needs, bound to one home at start-up. */
 export interface Operations {
+  /** The home's folder; the server scrubs it (as `<home>`) from what it answers. */
+  readonly home?: string;
   apply(options: {
     config: Uint8Array;
     cert?: Uint8Array;

@@ -1,11 +1,17 @@
 import type { Context, Hono } from "hono";
 import { z } from "zod";
+import { CONFIG_FILE, MANIFEST_FILE } from "../core/prepare-snapshot.ts";
 import { ConfvaultError } from "../errors/confvault-error.ts";
-import { requireRole } from "./auth.ts";
+import { canReadPlaintext, canSeePaths, requireRole } from "./auth.ts";
+import { scrubPaths } from "./error-response.ts";
 import { limitBody, requireContentType } from "./request-checks.ts";
 import type { AppDeps, AppEnv } from "./types.ts";
 
 const XML_TYPES = ["application/xml", "text/xml"];
+/** The committed config.xml: secrets as markers, exactly as stored in git. */
+const COMMITTED_CONFIG = "committed/config.xml";
+/** What a viewer may read: nothing that carries a secret, not even sealed. */
+const VIEWER_FILES: ReadonlySet<string> = new Set([COMMITTED_CONFIG, MANIFEST_FILE]);
 const MULTIPART = "multipart/form-data";
 
 /** multipart/form-data apply: parts `config.xml` (or `config`), optional `cert` and `key` (PEM). */
@@ -106,7 +112,10 @@ export function registerApiRoutes(app: Hono<AppEnv>, deps: AppDeps, maxBody: num
   // (hono's RegExpRouter picks one of two overlapping `{.+}` routes, not the first registered.)
   app.get("/api/v1/restore-points/:path{.+}", async (c) => {
     const path = c.req.param("path");
-    const match = /^(.+)\/files\/([^/]+)$/.exec(path) ?? /^(.+)\/(config\.xml)$/.exec(path);
+    const match =
+      /^(.+)\/files\/(committed\/config\.xml)$/.exec(path) ??
+      /^(.+)\/files\/([^/]+)$/.exec(path) ??
+      /^(.+)\/(config\.xml)$/.exec(path);
     if (match === null) {
       throw new ConfvaultError(
         "NOT_FOUND",
@@ -114,9 +123,44 @@ export function registerApiRoutes(app: Hono<AppEnv>, deps: AppDeps, maxBody: num
         "Use /api/v1/restore-points/<tag>/config.xml or /api/v1/restore-points/<tag>/files/<file>.",
       );
     }
-    const [, ref, file] = match as unknown as [string, string, string];
+    const [, ref, requested] = match as unknown as [string, string, string];
+    const identity = c.get("identity");
+    if (identity === undefined) throw new ConfvaultError("UNAUTHORIZED", "Missing bearer token", "");
+    const plaintext = canReadPlaintext(identity.role);
+    // Viewers get the committed bytes (markers) for config.xml and nothing else that holds secrets.
+    let file = requested;
+    if (!plaintext) {
+      if (file === CONFIG_FILE) file = COMMITTED_CONFIG;
+      else if (!VIEWER_FILES.has(file)) {
+        throw new ConfvaultError(
+          "FORBIDDEN",
+          `Token "${identity.name}" has role ${identity.role}; reading ${file} needs operator`,
+          `Viewer tokens read ${CONFIG_FILE} (secrets as markers), ${COMMITTED_CONFIG} and ${MANIFEST_FILE}; use an operator token for the rest.`,
+          { required: "operator", role: identity.role, file },
+        );
+      }
+    }
     const bytes = await ops.showFile({ ref, file });
-    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { "content-type": mediaTypeFor(file) });
+    const secrets = file === CONFIG_FILE ? "plaintext" : file === COMMITTED_CONFIG ? "markers" : undefined;
+    if (secrets === "plaintext") {
+      // Every read of secrets put back is on record: who, with what role, what, when.
+      deps.logger.info(
+        {
+          event: "plaintext_read",
+          actor: identity.name,
+          role: identity.role,
+          ref,
+          file,
+          time: new Date().toISOString(),
+          requestId: c.get("requestId"),
+        },
+        "plaintext config read",
+      );
+    }
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
+      "content-type": mediaTypeFor(file),
+      ...(secrets ? { "x-confvault-secrets": secrets } : {}),
+    });
   });
 
   app.get("/api/v1/diff", async (c) => {
@@ -163,7 +207,46 @@ export function registerApiRoutes(app: Hono<AppEnv>, deps: AppDeps, maxBody: num
     }
   });
 
-  app.get("/api/v1/status", async (c) => c.json(await ops.status()));
+  app.get("/api/v1/status", async (c) => {
+    const status = await ops.status();
+    const identity = c.get("identity");
+    return c.json(identity !== undefined && canSeePaths(identity.role) ? status : withoutPaths(status));
+  });
+}
+
+/** Keys whose value is a location on the node, left out for viewers. */
+const PATH_KEYS: ReadonlySet<string> = new Set(["home", "keyFile", "liveRoot", "gitdir"]);
+
+/**
+ * The status as a viewer sees it: no absolute paths. Location-only keys (home, key file) are
+ * left out; any other absolute path (live files, wherever it sits) becomes its base name, and
+ * paths inside messages (a failed sync's reason) are scrubbed as in error answers.
+ */
+export function withoutPaths(value: Record<string, unknown>): Record<string, unknown> {
+  const home = typeof value.home === "string" ? value.home : undefined;
+  const walk = (v: unknown): unknown => {
+    if (typeof v === "string") return isAbsolutePath(v) ? baseName(v) : scrubPaths(v, home);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v !== null && typeof v === "object") {
+      const out: Record<string, unknown> = {};
+      for (const [k, inner] of Object.entries(v)) {
+        if (PATH_KEYS.has(k) && typeof inner === "string") continue;
+        out[k] = walk(inner);
+      }
+      return out;
+    }
+    return v;
+  };
+  return walk(value) as Record<string, unknown>;
+}
+
+function isAbsolutePath(s: string): boolean {
+  return /^\/[^/\s]/.test(s) || /^[A-Za-z]:[\\/]/.test(s) || /^\\\\/.test(s) || s.startsWith("file:/");
+}
+
+function baseName(s: string): string {
+  const parts = s.split(/[\\/]+/).filter((p) => p !== "");
+  return parts.at(-1) ?? "";
 }
 
 function requireReason(reason: string | undefined): string {

@@ -3,7 +3,7 @@ import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { registerApiRoutes } from "./api-routes.ts";
 import { authenticate } from "./auth.ts";
-import { createErrorHandler, notFoundResponse } from "./error-response.ts";
+import { createErrorHandler, notFoundResponse, scrubPaths } from "./error-response.ts";
 import { registerGithubRoutes } from "./github-routes.ts";
 import { observeRequests } from "./observe.ts";
 import type { AppDeps, AppEnv } from "./types.ts";
@@ -39,7 +39,7 @@ export function createApp(deps: AppDeps, extra: ExtraRoutes | ExtraRoutes[] = {}
     c.res.headers.set("Cache-Control", "no-store");
     c.res.headers.set("X-Request-Id", c.get("requestId"));
   });
-  app.onError(createErrorHandler(deps.logger));
+  app.onError(createErrorHandler(deps.logger, { home: deps.ops.home }));
   app.notFound(notFoundResponse);
 
   app.get("/healthz", (c) => c.json({ status: "ok", version: deps.version }));
@@ -48,7 +48,8 @@ export function createApp(deps: AppDeps, extra: ExtraRoutes | ExtraRoutes[] = {}
     try {
       const ready = await deps.ops.ready();
       if (ready.ok) return c.json({ status: "ready" });
-      return c.json({ status: "not ready", detail: ready.detail ?? "" }, 503);
+      // Unauthenticated: the detail goes out without the home's or any other absolute path.
+      return c.json({ status: "not ready", detail: scrubPaths(ready.detail ?? "", deps.ops.home) }, 503);
     } catch (err) {
       deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, "readiness check failed");
       return c.json({ status: "not ready", detail: "readiness check failed" }, 503);

@@ -5,7 +5,14 @@ import { httpStatusFor } from "../errors/status-map.ts";
 import type { AppEnv, AppLogger } from "./types.ts";
 
 export interface ErrorBody {
-  error: { code: ErrorCode; message: string; hint: string; data?: Record<string, unknown> };
+  error: {
+    code: ErrorCode;
+    message: string;
+    hint: string;
+    data?: Record<string, unknown>;
+    /** On server faults: the id to find the full error in the server log. */
+    requestId?: string;
+  };
 }
 
 /** The JSON answer for a typed error; `status` defaults to the single code→status map. */
@@ -13,8 +20,10 @@ export function errorResponse(
   err: ConfvaultError,
   status = httpStatusFor(err.code),
   extraHeaders: Record<string, string> = {},
+  requestId?: string,
 ): Response {
   const body: ErrorBody = { error: { code: err.code, message: err.message, hint: err.hint } };
+  if (requestId !== undefined) body.error.requestId = requestId;
   // Structured data (line:column of an XML error, the ref that was missing) helps clients fix
   // their request; on server faults it could expose internals, so it stays in the log.
   if (status < 500 && Object.keys(err.data).length > 0) body.error.data = err.data;
@@ -24,30 +33,101 @@ export function errorResponse(
   return new Response(JSON.stringify(body), { status, headers });
 }
 
-/** The app's one `onError`: typed errors by their code, anything else a 500 without details. */
-export function createErrorHandler(logger: AppLogger) {
+export interface ErrorHandlerOptions {
+  /** The confvault home: shown as `<home>` in error messages sent over HTTP. */
+  home?: string;
+}
+
+/**
+ * The app's one `onError`. Typed errors answer by their code; server faults (5xx, and anything
+ * untyped) are logged in full and answered with their code, a generic message and the request
+ * id, never the message itself (it may hold paths or a dependency's "please file an issue" text).
+ * Messages, hints and data of client errors go out with absolute paths scrubbed.
+ */
+export function createErrorHandler(logger: AppLogger, options: ErrorHandlerOptions = {}) {
+  const scrub = (text: string) => scrubPaths(text, options.home);
   return (err: Error, c: Context<AppEnv>): Response => {
-    if (err instanceof ConfvaultError) {
-      const status = httpStatusFor(err.code);
-      if (status >= 500)
-        logger.error({ requestId: c.get("requestId"), err: describe(err) }, "request failed");
-      return errorResponse(err, status);
-    }
+    const requestId = c.get("requestId");
     if (err instanceof HTTPException) {
       // Middleware that already built its answer (bearer auth builds ours, see auth.ts).
       if (err.res) return err.getResponse();
-      return errorResponse(fromHttpStatus(err.status, err.message), err.status);
+      if (err.status < 500)
+        return errorResponse(publicError(fromHttpStatus(err.status, err.message), scrub), err.status);
     }
-    logger.error({ requestId: c.get("requestId"), err: describe(err) }, "unexpected error");
-    return errorResponse(
-      new ConfvaultError(
-        "INTERNAL",
-        "Internal server error",
-        `This is a bug or an environment problem; the server log has details (request id ${c.get("requestId")}).`,
-      ),
-      500,
+    const typed = err instanceof ConfvaultError ? err : undefined;
+    const status = err instanceof HTTPException ? err.status : typed ? httpStatusFor(typed.code) : 500;
+    if (typed && status < 500 && !DEPENDENCY_BUG_TEXT.test(`${typed.message}\n${typed.hint}`)) {
+      return errorResponse(publicError(typed, scrub), status);
+    }
+    logger.error({ requestId, status, err: describe(err) }, typed ? "request failed" : "unexpected error");
+    const code: ErrorCode = typed?.code ?? "INTERNAL";
+    const details = `server log has details (request id ${requestId}).`;
+    // Our own hint (how to fix it) still helps on a typed fault, when it is ours and clean.
+    const ownHint =
+      typed && code !== "INTERNAL" && typed.hint !== "" && !DEPENDENCY_BUG_TEXT.test(typed.hint)
+        ? scrub(typed.hint)
+        : undefined;
+    const answer = new ConfvaultError(
+      code,
+      code === "INTERNAL" ? "Internal server error" : `The server could not complete the request (${code})`,
+      ownHint
+        ? `${ownHint.replace(/[.\s]*$/, "")}. The ${details}`
+        : `This is a bug or an environment problem; the ${details}`,
     );
+    return errorResponse(answer, status, {}, requestId);
   };
+}
+
+/** Text that comes from a dependency's internals, not from confvault: never sent to clients. */
+const DEPENDENCY_BUG_TEXT =
+  /please file (?:a bug|an issue)|file a bug report|isomorphic-git|github\.com\/isomorphic-git|node_modules|\bat [\w.<>]+ \(/i;
+
+/** Route prefixes that look like absolute paths but are this service's own URLs (kept as they are). */
+const URL_PATH = /^\/(?:api|hooks|dashboard|healthz|readyz|metrics)(?:[/?#]|$)/;
+const ABSOLUTE_PATH = /(?<![\w.:/~<>%-])\/(?:[^\s/'"`<>()[\]{},;]+\/?)+/g;
+
+/**
+ * A message as it may leave the server: the home's prefix becomes `<home>`, `file:` URLs and any
+ * other absolute file-system path become `<path>/<base name>`; this service's URLs stay.
+ */
+export function scrubPaths(text: string, home?: string): string {
+  let out = text;
+  const prefix = home?.replace(/\/+$/, "");
+  if (prefix && prefix.length > 1) out = out.split(prefix).join("<home>");
+  out = out.replace(/file:\/\/[^\s'"`<>]*/g, (url) => `<path>/${lastSegment(url)}`);
+  return out.replace(ABSOLUTE_PATH, (p) => {
+    if (URL_PATH.test(p)) return p;
+    const base = lastSegment(p);
+    return base ? `<path>/${base}` : "<path>";
+  });
+}
+
+function lastSegment(p: string): string {
+  return (
+    p
+      .split("/")
+      .filter((s) => s !== "")
+      .at(-1) ?? ""
+  );
+}
+
+function scrubValue(value: unknown, scrub: (s: string) => string): unknown {
+  if (typeof value === "string") return scrub(value);
+  if (Array.isArray(value)) return value.map((v) => scrubValue(v, scrub));
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrubValue(v, scrub)]));
+  }
+  return value;
+}
+
+/** A client error as it is sent: same code, paths scrubbed from message, hint and data. */
+function publicError(err: ConfvaultError, scrub: (s: string) => string): ConfvaultError {
+  return new ConfvaultError(
+    err.code,
+    scrub(err.message),
+    scrub(err.hint),
+    scrubValue(err.data, scrub) as Record<string, unknown>,
+  );
 }
 
 export function notFoundResponse(c: Context<AppEnv>): Response {

@@ -129,10 +129,16 @@ test("the HTTP API applies, lists, shows, diffs and restores; a CLI apply is see
     const list = await (await fetch(`${url}/api/v1/restore-points`, { headers: auth(viewer) })).json();
     assert.is(list.restorePoints[0].tag, cliApply.tag);
     assert.is(list.restorePoints[1].tag, first.tag);
+    // Plaintext (secrets put back) for an operator; the committed bytes, secrets as markers, for a viewer.
     const shown = await fetch(`${url}/api/v1/restore-points/${first.tag}/config.xml`, {
-      headers: auth(viewer),
+      headers: auth(operator),
     });
     assert.equal(new Uint8Array(await shown.arrayBuffer()), sample);
+    const viewed = await fetch(`${url}/api/v1/restore-points/${first.tag}/config.xml`, {
+      headers: auth(viewer),
+    });
+    assert.is(viewed.headers.get("x-confvault-secrets"), "markers");
+    assert.match(await viewed.text(), /confvault-secret:v1:[0-9a-f]{24}/);
     const d = await (
       await fetch(
         `${url}/api/v1/diff?from=${encodeURIComponent(first.tag)}&to=${encodeURIComponent(cliApply.tag)}`,

@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { ConfvaultError } from "../../src/errors/confvault-error.ts";
+import { ConfvaultError, inOperation } from "../../src/errors/confvault-error.ts";
 import { SAMPLE_XML, testApp } from "./fixtures.ts";
 
 const xml = { "content-type": "application/xml" };
@@ -161,7 +161,7 @@ test("restore-points lists newest first and passes limit; a bad limit is 400", a
   assert.is((await bad.json()).error.code, "BAD_USAGE");
 });
 
-test("config.xml of a restore point whose tag has slashes comes back byte for byte as application/xml", async () => {
+test("config.xml of a restore point whose tag has slashes comes back byte for byte to an operator", async () => {
   const t = await testApp();
   const bytes = '\ufeff<?xml version="1.0"?>\r\n<config><![CDATA[a]]b]]></config>';
   await t.app.request("/api/v1/apply?reason=x", {
@@ -174,9 +174,10 @@ test("config.xml of a restore point whose tag has slashes comes back byte for by
     "/api/v1/restore-points/rp%2F20261122T004200Z-1/config.xml",
     "/api/v1/restore-points/rp/20261122T004200Z-1/files/config.xml",
   ]) {
-    const res = await t.app.request(path, { headers: t.auth(t.viewerToken) });
+    const res = await t.app.request(path, { headers: t.auth(t.operatorToken) });
     assert.is(res.status, 200, path);
     assert.is(res.headers.get("content-type"), "application/xml");
+    assert.is(res.headers.get("x-confvault-secrets"), "plaintext");
     assert.equal(new Uint8Array(await res.arrayBuffer()), new TextEncoder().encode(bytes));
   }
   assert.equal(t.calls.at(-1)!.options, { ref: "rp/20261122T004200Z-1", file: "config.xml" });
@@ -287,6 +288,72 @@ test("an unexpected error is 500 INTERNAL without the message or stack, and is l
   assert.ok(t.logger.lines.some((l) => l.level === "error" && JSON.stringify(l.obj).includes("exploded")));
 });
 
+test("a client error's message, hint and data go out with the home as <home> and no other absolute path", async () => {
+  const t = await testApp({ home: "/srv/confvault/home1" });
+  t.state.failWith = new ConfvaultError(
+    "REF_NOT_FOUND",
+    "no restore point rp/x in /srv/confvault/home1/repo.git (see /var/lib/other/keys/activation.key)",
+    "Run `confvault --home /srv/confvault/home1 log`; GET /api/v1/restore-points lists them.",
+    {
+      file: "/srv/confvault/home1/state/slave.json",
+      url: "https://master.example:8740/api/v1/releases/latest",
+    },
+  );
+  const res = await t.app.request("/api/v1/restore-points/rp/x/files/manifest.json", {
+    headers: t.auth(t.viewerToken),
+  });
+  assert.is(res.status, 404);
+  assert.equal(await res.json(), {
+    error: {
+      code: "REF_NOT_FOUND",
+      message: "no restore point rp/x in <home>/repo.git (see <path>/activation.key)",
+      hint: "Run `confvault --home <home> log`; GET /api/v1/restore-points lists them.",
+      data: { file: "<home>/state/slave.json", url: "https://master.example:8740/api/v1/releases/latest" },
+    },
+  });
+});
+
+test("a dependency's bug text never reaches the client: 500 with code, generic message and request id", async () => {
+  const t = await testApp({ home: "/home/u/.confvault" });
+  t.state.failWith = inOperation(
+    "show",
+    new Error(
+      "An internal error caused this command to fail. Please file a bug report at https://github.com/isomorphic-git/isomorphic-git/issues with this error message: ENOENT: no such file or directory, open '/home/u/.confvault/repo.git/objects/ab/cdef'",
+    ),
+  );
+  const res = await t.app.request("/api/v1/restore-points/rp/x/config.xml", {
+    headers: t.auth(t.operatorToken),
+  });
+  assert.is(res.status, 500);
+  const text = await res.text();
+  assert.not.match(text, /isomorphic-git|bug report|\/home\/u|objects\/ab/);
+  const body = JSON.parse(text);
+  assert.is(body.error.code, "INTERNAL");
+  assert.is(body.error.message, "Internal server error");
+  assert.is(body.error.requestId, res.headers.get("x-request-id"));
+  assert.match(body.error.hint, `request id ${body.error.requestId}`);
+  const logged = t.logger.lines.find((l) => l.level === "error" && l.obj.err !== undefined);
+  assert.match(JSON.stringify(logged?.obj), "isomorphic-git");
+  assert.is(logged?.obj.requestId, body.error.requestId);
+});
+
+test("a typed client error carrying a dependency's bug text is logged and answered without it", async () => {
+  const t = await testApp();
+  t.state.failWith = new ConfvaultError(
+    "BAD_INPUT",
+    "read failed: Please file an issue at https://github.com/isomorphic-git/isomorphic-git/issues",
+    "",
+  );
+  const res = await t.app.request("/api/v1/restore-points", { headers: t.auth(t.viewerToken) });
+  assert.is(res.status, 400);
+  const body = await res.json();
+  assert.is(body.error.code, "BAD_INPUT");
+  assert.not.match(JSON.stringify(body), /isomorphic|file an issue/i);
+  assert.ok(
+    t.logger.lines.some((l) => l.level === "error" && JSON.stringify(l.obj).includes("file an issue")),
+  );
+});
+
 test("unknown routes are 404 in the JSON error shape", async () => {
   const t = await testApp();
   const res = await t.app.request("/nope");
@@ -339,7 +406,7 @@ test("/metrics exposes request counts by route pattern and apply results", async
     body: SAMPLE_XML,
   });
   await t.app.request("/api/v1/restore-points/rp/20261122T004200Z-1/config.xml", {
-    headers: t.auth(t.viewerToken),
+    headers: t.auth(t.operatorToken),
   });
   const res = await t.app.request("/metrics");
   assert.is(res.status, 200);

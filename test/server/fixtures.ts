@@ -108,8 +108,9 @@ export function memoryLogger(): AppLogger & { lines: LogLine[] } {
 }
 
 /** A complete app over fakes, with one operator and one viewer token. */
-export async function testApp(options: { bodyLimit?: number } = {}) {
+export async function testApp(options: { bodyLimit?: number; home?: string } = {}) {
   const fake = fakeOps();
+  if (options.home !== undefined) Object.assign(fake.ops, { home: options.home });
   const operator = await createToken("alice", "operator");
   const viewer = await createToken("victor", "viewer");
   const logger = memoryLogger();
