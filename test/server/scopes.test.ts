@@ -9,7 +9,9 @@ import { createApp } from "../../src/server/create-app.ts";
 import { createMetrics } from "../../src/server/metrics.ts";
 import { serveNode } from "../../src/server/serve-node.ts";
 import { createToken, createTokenVerifier } from "../../src/server/tokens.ts";
+import { readJson, syncPaths } from "../../src/sync/json-state.ts";
 import { dec, enc, type TempHome, tempHome } from "../helpers/temp-home.ts";
+import { inProcessPair, MASTER_URL, SAMPLE } from "../sync/in-process.ts";
 import { memoryLogger } from "./fixtures.ts";
 
 /**
@@ -155,6 +157,40 @@ test("a node token reads no restore point, file or status: 403", async () => {
     assert.equal(plaintextReads(s), []);
   } finally {
     await s.close();
+  }
+});
+
+test("a slave's real node token fetches its releases from the master but reads no restore point or status: 403", async () => {
+  const pair = await inProcessPair();
+  try {
+    const applied = await applyConfig({
+      ctx: pair.masterHome.ctx,
+      config: SAMPLE,
+      reason: "first",
+      actor: "t",
+    });
+    const { nodeToken } = await readJson<{ nodeToken: string }>(
+      syncPaths(pair.slaveCtx.layout.state).credentials,
+      { nodeToken: "" },
+    );
+    assert.match(nodeToken, /^cvn_/);
+    const master = pair.apps["master.test:8740"]!;
+    const get = (p: string) =>
+      master.fetch(new Request(`${MASTER_URL}${p}`, { headers: { authorization: `Bearer ${nodeToken}` } }));
+    const latest = await get("/api/v1/releases/latest");
+    assert.is(latest.status, 200, "the node token is genuine and may fetch releases");
+    for (const p of [
+      `/api/v1/restore-points/${applied.tag}/config.xml`,
+      `/api/v1/restore-points/${applied.tag}/files/committed/config.xml`,
+      `/api/v1/restore-points/${applied.tag}/files/secrets.sealed.age`,
+      "/api/v1/status",
+    ]) {
+      const res = await get(p);
+      assert.is(res.status, 403, p);
+      assert.is((await res.json()).error.code, "FORBIDDEN", p);
+    }
+  } finally {
+    await pair.cleanup();
   }
 });
 
