@@ -249,6 +249,35 @@ test("status returns ops.status()", async () => {
   assert.equal(await res.json(), { role: "standalone", restorePoints: 0 });
 });
 
+test("status for a viewer: no home or key file, live paths as base names, paths inside messages scrubbed", async () => {
+  const t = await testApp();
+  const full = {
+    home: "/srv/cv/home",
+    keyFile: "/srv/cv/home/activation.key",
+    liveConfig: "/conf/config.xml",
+    node: "n1",
+    sync: {
+      master: "https://m1:8740",
+      failed: {
+        code: "LIVE_WRITE_FAILED",
+        error: "EACCES: open '/srv/cv/home/state/x.tmp' and /conf/config.xml",
+      },
+    },
+  };
+  t.ops.status = async () => structuredClone(full);
+  const viewer = await (await t.app.request("/api/v1/status", { headers: t.auth(t.viewerToken) })).json();
+  assert.equal(viewer, {
+    liveConfig: "config.xml",
+    node: "n1",
+    sync: {
+      master: "https://m1:8740",
+      failed: { code: "LIVE_WRITE_FAILED", error: "EACCES: open '<home>/state/x.tmp' and <path>/config.xml" },
+    },
+  });
+  const operator = await (await t.app.request("/api/v1/status", { headers: t.auth(t.operatorToken) })).json();
+  assert.equal(operator, full);
+});
+
 test("a thrown ConfvaultError becomes its mapped status with code, message, hint and data", async () => {
   const t = await testApp();
   t.state.failWith = new ConfvaultError(
