@@ -1,14 +1,13 @@
 import { describeHookFailure, runChangeHook } from "../core/change-hooks.ts";
-import { commitSnapshot } from "../core/commit-snapshot.ts";
 import { currentCertKey, tagOf } from "../core/current-cert-key.ts";
+import { landChange } from "../core/land-change.ts";
+import { lockHome } from "../core/lock-home.ts";
 import type { Source } from "../core/manifest.ts";
 import { prepareSnapshot } from "../core/prepare-snapshot.ts";
 import { requireReason } from "../core/require-reason.ts";
 import { restoreTo } from "../core/restore-to.ts";
-import { stageLive } from "../core/write-live.ts";
 import { ConfvaultError, inOperation } from "../errors/confvault-error.ts";
 import type { HomeContext } from "../home/context.ts";
-import { acquireHomeLock } from "../home/home-lock.ts";
 import type { ApplyResult } from "./types.ts";
 
 export interface ApplyOptions {
@@ -22,6 +21,8 @@ export interface ApplyOptions {
   dryRun?: boolean;
   /** Commit and tag only; leave the live files alone. */
   noLive?: boolean;
+  /** The caller already holds the home lock (capture). */
+  locked?: boolean;
   source?: Source;
   sourceCommit?: string;
   trailers?: Record<string, string>;
@@ -42,6 +43,7 @@ export async function applyConfig({
   tag,
   dryRun = false,
   noLive = false,
+  locked = false,
   source = "apply",
   sourceCommit,
   trailers,
@@ -54,7 +56,7 @@ export async function applyConfig({
       `apply on the master (${ctx.settings.master ?? "see settings.master"}); local restores stay allowed here`,
     );
   }
-  const lock = dryRun ? undefined : await acquireHomeLock(ctx.layout.dir, { operation: "apply" });
+  const lock = dryRun || locked ? undefined : await lockHome(ctx, source === "sync" ? "sync" : "apply");
   try {
     const parent = await ctx.engine.branchTip("main");
     const pair = cert !== undefined || key !== undefined ? { cert, key } : await currentCertKey(ctx, parent);
@@ -97,39 +99,28 @@ export async function applyConfig({
         "the pre-apply hook refused this change; read its output in the log",
       );
     }
-    // The live files are staged (written + fsynced beside the targets) while the commit is made,
-    // and renamed into place only once the restore point exists.
+    // The live files are staged before the refs move; see landChange for the crash rules.
     const writeLiveFiles = !noLive && source !== "capture";
-    const staging = writeLiveFiles
-      ? stageLive(ctx, { config: prepared.applied, cert: pair.cert, key: pair.key })
-      : undefined;
-    staging?.catch(() => undefined); // awaited below; keeps an early failure from counting as unhandled
-    let committed: { commit: string; tag: string };
-    try {
-      committed = await commitSnapshot(ctx, {
-        prepared,
-        subject: `${source}: ${why.split("\n")[0]}`,
-        reason: why,
-        actor,
-        tag,
-        trailers: sourceCommit ? { "Confvault-Source-Commit": sourceCommit, ...trailers } : trailers,
-      });
-    } catch (err) {
-      await staging?.then((s) => s.abort()).catch(() => undefined);
-      throw err;
-    }
-    const { commit, tag: made } = committed;
+    const landed = await landChange(ctx, {
+      operation: source,
+      prepared,
+      subject: `${source}: ${why.split("\n")[0]}`,
+      reason: why,
+      actor,
+      tag,
+      trailers: sourceCommit ? { "Confvault-Source-Commit": sourceCommit, ...trailers } : trailers,
+      ...(writeLiveFiles ? { live: { config: prepared.applied, cert: pair.cert, key: pair.key } } : {}),
+    });
+    const { commit, tag: made } = landed;
     const result: ApplyResult = {
       commit,
       tag: made,
       changed: true,
       dryRun: false,
-      liveWritten: false,
+      liveWritten: landed.liveWritten,
       warnings: prepared.warnings,
     };
-    if (!staging) return result;
-    await (await staging).commit();
-    result.liveWritten = true;
+    if (!writeLiveFiles) return result;
     const done = { ...facts, commit, tag: made };
     const post = await runChangeHook(ctx, "post-apply", done);
     if (!post.ok) result.warnings.push(describeHookFailure(post));

@@ -1,5 +1,6 @@
 import { promises as fsp } from "node:fs";
 import { currentCertKey, tagOf } from "../core/current-cert-key.ts";
+import { lockHome } from "../core/lock-home.ts";
 import { openSnapshot } from "../core/read-snapshot.ts";
 import { ConfvaultError, inOperation } from "../errors/confvault-error.ts";
 import type { HomeContext } from "../home/context.ts";
@@ -24,6 +25,9 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  * beyond the profile's volatile fields (revision time and the like). The live files are not touched.
  */
 export async function capture({ ctx, reason, actor }: CaptureOptions): Promise<ApplyResult> {
+  // Under the lock, after the lock-time repair: an interrupted apply is finished first, so its
+  // stale live file is never recorded as a new restore point (a silent revert).
+  const lock = await lockHome(ctx, "capture");
   try {
     const livePath = ctx.live("config")!;
     let live: Uint8Array;
@@ -66,8 +70,11 @@ export async function capture({ ctx, reason, actor }: CaptureOptions): Promise<A
       reason: reason?.trim() || "captured a change made on the appliance",
       actor,
       source: "capture",
+      locked: true,
     });
   } catch (err) {
     throw inOperation("capture", err);
+  } finally {
+    await lock.release();
   }
 }

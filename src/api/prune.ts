@@ -1,8 +1,8 @@
 import { planRetention, type RetentionDecision, type RetentionPolicy } from "../backup/retention-plan.ts";
 import { changeAuthor } from "../core/change-author.ts";
+import { lockHome } from "../core/lock-home.ts";
 import { inOperation } from "../errors/confvault-error.ts";
 import type { HomeContext } from "../home/context.ts";
-import { acquireHomeLock } from "../home/home-lock.ts";
 
 export const AUDIT_BRANCH = "confvault-audit";
 const AUDIT_FILE = "pruned.jsonl";
@@ -31,7 +31,7 @@ export async function prune({
   dryRun?: boolean;
   actor: string;
 }): Promise<PruneResult> {
-  const lock = dryRun ? undefined : await acquireHomeLock(ctx.layout.dir, { operation: "prune" });
+  const lock = dryRun ? undefined : await lockHome(ctx, "prune");
   try {
     const tags = await ctx.engine.listTags("rp/");
     const plan = planRetention(

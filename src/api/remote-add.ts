@@ -1,8 +1,8 @@
 import { addRemoteTo } from "../backup/add-remote.ts";
 import type { Remote, Transport } from "../backup/remote-store.ts";
+import { lockHome } from "../core/lock-home.ts";
 import { inOperation } from "../errors/confvault-error.ts";
 import type { HomeContext } from "../home/context.ts";
-import { acquireHomeLock } from "../home/home-lock.ts";
 
 export interface RemoteAddOptions {
   ctx: HomeContext;
@@ -27,7 +27,7 @@ export async function remoteAdd({
   token,
   username,
 }: RemoteAddOptions): Promise<Remote> {
-  const lock = await acquireHomeLock(ctx.layout.dir, { operation: "remote add" });
+  const lock = await lockHome(ctx, "remote add");
   try {
     return await addRemoteTo(ctx.layout, { name, url, transport, tokenEnv, token, username, now: ctx.now() });
   } catch (err) {

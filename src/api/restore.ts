@@ -1,8 +1,8 @@
+import { lockHome } from "../core/lock-home.ts";
 import { requireReason } from "../core/require-reason.ts";
 import { restoreTo } from "../core/restore-to.ts";
 import { inOperation } from "../errors/confvault-error.ts";
 import type { HomeContext } from "../home/context.ts";
-import { acquireHomeLock } from "../home/home-lock.ts";
 import type { RestoreResult } from "./types.ts";
 
 export interface RestoreOptions {
@@ -29,7 +29,7 @@ export async function restore({
   force = false,
 }: RestoreOptions): Promise<RestoreResult> {
   const why = requireReason(reason, "restore");
-  const lock = dryRun ? undefined : await acquireHomeLock(ctx.layout.dir, { operation: "restore" });
+  const lock = dryRun ? undefined : await lockHome(ctx, "restore");
   try {
     return await restoreTo(ctx, { ref, reason: why, actor, dryRun, keepLocal, noLive, force });
   } catch (err) {

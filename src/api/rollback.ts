@@ -1,8 +1,8 @@
+import { lockHome } from "../core/lock-home.ts";
 import { requireReason } from "../core/require-reason.ts";
 import { restoreTo } from "../core/restore-to.ts";
 import { ConfvaultError, inOperation } from "../errors/confvault-error.ts";
 import type { HomeContext } from "../home/context.ts";
-import { acquireHomeLock } from "../home/home-lock.ts";
 import type { RestoreResult } from "./types.ts";
 
 export interface RollbackOptions {
@@ -29,7 +29,7 @@ export async function rollback({
       `--steps must be a positive whole number, got ${steps}`,
       "for example --steps 2",
     );
-  const lock = dryRun ? undefined : await acquireHomeLock(ctx.layout.dir, { operation: "rollback" });
+  const lock = dryRun ? undefined : await lockHome(ctx, "rollback");
   try {
     const history = await ctx.engine.log({ ref: "main", depth: steps + 1 });
     const target = history[steps];

@@ -1,6 +1,8 @@
 import { promises as fsp } from "node:fs";
 import path from "node:path";
-import { commitSnapshot } from "../core/commit-snapshot.ts";
+import { journalFile } from "../core/change-journal.ts";
+import { landChange } from "../core/land-change.ts";
+import { lockHome } from "../core/lock-home.ts";
 import { KEYRING_FILE, prepareSnapshot } from "../core/prepare-snapshot.ts";
 import { openSnapshot } from "../core/read-snapshot.ts";
 import { requireReason } from "../core/require-reason.ts";
@@ -8,7 +10,6 @@ import { ConfvaultError, inOperation } from "../errors/confvault-error.ts";
 import { loadActivationKey } from "../home/activation-key.ts";
 import { writeFileAtomic } from "../home/atomic-write.ts";
 import type { HomeContext, SealKeys } from "../home/context.ts";
-import { acquireHomeLock } from "../home/home-lock.ts";
 import { readRecipients } from "../home/recipients-file.ts";
 import { sealKeysFrom } from "../home/seal-keys.ts";
 import { deriveIdentity } from "../seal/derive-identity.ts";
@@ -44,7 +45,7 @@ export async function rotateKeys({
   reason,
 }: RotateKeysOptions): Promise<RotateKeysResult> {
   const why = requireReason(reason ?? "activation key rotation", "keys rotate");
-  const lock = await acquireHomeLock(ctx.layout.dir, { operation: "keys rotate" });
+  const lock = await lockHome(ctx, "keys rotate");
   try {
     const oldKeys = await ctx.keys();
     const fresh = await loadActivationKey({
@@ -77,6 +78,31 @@ export async function rotateKeys({
       warnings: [],
     };
     const rotated: HomeContext = { ...ctx, keys: async () => newKeys };
+    // Where the new key goes: the home's key file when the key came from there, else settings
+    // keyFile points at the new file. It is installed after the journal and before the refs move,
+    // so a kill is finished (the rotate commit landed) or undone (the old key put back).
+    const key = await loadActivationKey({
+      envValue: process.env.CONFVAULT_ACTIVATION_KEY,
+      keyFile: ctx.settings.keyFile,
+      homeKeyFile: ctx.layout.activationKey,
+    }).catch(() => undefined);
+    const enc = new TextEncoder();
+    const install =
+      key?.origin === "home"
+        ? { file: ctx.layout.activationKey, bytes: enc.encode(`${fresh.value}\n`), mode: 0o600 }
+        : {
+            file: ctx.layout.settings,
+            bytes: enc.encode(
+              `${JSON.stringify({ ...ctx.settings, keyFile: path.resolve(newKeyFile) }, null, 2)}\n`,
+            ),
+            mode: 0o644,
+          };
+    const installKey = () => writeFileAtomic(install.file, install.bytes, { mode: install.mode });
+    result.keySource = key?.origin === "home" ? ctx.layout.activationKey : path.resolve(newKeyFile);
+    if (key?.origin === "env")
+      result.warnings.push(
+        "CONFVAULT_ACTIVATION_KEY still holds the old key: unset it or set it to the new key",
+      );
     if (tip) {
       const snap = await openSnapshot(ctx, tip);
       const prepared = await prepareSnapshot(rotated, {
@@ -86,36 +112,19 @@ export async function rotateKeys({
         source: "rotate",
         keyring,
       });
-      const made = await commitSnapshot(rotated, {
+      const made = await landChange(rotated, {
+        operation: "keys rotate",
         prepared,
         subject: "rotate: new activation key",
         reason: why,
         actor,
+        files: [await journalFile(install.file, install.mode)],
+        install: installKey,
       });
       result.commit = made.commit;
       result.tag = made.tag;
-    }
-    const key = await loadActivationKey({
-      envValue: process.env.CONFVAULT_ACTIVATION_KEY,
-      keyFile: ctx.settings.keyFile,
-      homeKeyFile: ctx.layout.activationKey,
-    }).catch(() => undefined);
-    if (key?.origin === "home") {
-      await writeFileAtomic(ctx.layout.activationKey, new TextEncoder().encode(`${fresh.value}\n`), {
-        mode: 0o600,
-      });
-      result.keySource = ctx.layout.activationKey;
     } else {
-      const settings = { ...ctx.settings, keyFile: path.resolve(newKeyFile) };
-      await writeFileAtomic(
-        ctx.layout.settings,
-        new TextEncoder().encode(`${JSON.stringify(settings, null, 2)}\n`),
-      );
-      result.keySource = path.resolve(newKeyFile);
-      if (key?.origin === "env")
-        result.warnings.push(
-          "CONFVAULT_ACTIVATION_KEY still holds the old key: unset it or set it to the new key",
-        );
+      await installKey();
     }
     await fsp.rm(ctx.layout.identityCache, { force: true });
     result.warnings.push(

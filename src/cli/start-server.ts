@@ -1,4 +1,5 @@
 import { bindOperations } from "../api/operations.ts";
+import { lockHome } from "../core/lock-home.ts";
 import { packageVersion } from "../core/package-files.ts";
 import type { HomeContext, Logger } from "../home/context.ts";
 import { readTokenRecords } from "../home/token-file.ts";
@@ -65,6 +66,10 @@ export async function startServer(
       maxConnections: ctx.settings.server.maxConnections,
     },
   });
+  // Finish or undo a change a killed process left in flight before anything is released.
+  await lockHome(ctx, "serve", { waitMs: 2_000 })
+    .then((lock) => lock.release())
+    .catch((err) => options.logger.warn({ err: (err as Error).message }, "start-up repair skipped"));
   sync?.start();
   if (options.schedules !== false) await ops.start();
   return {

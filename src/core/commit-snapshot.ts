@@ -14,6 +14,8 @@ export interface CommitSnapshotInput {
   actor: string;
   tag?: string;
   trailers?: Record<string, string>;
+  /** Runs once every object exists, before the tag and branch move (see RepoEngine.commitFiles). */
+  beforeRefs?: (made: { commit: string; tag?: string }) => Promise<void>;
 }
 
 async function tagIsFree(ctx: HomeContext, name: string): Promise<boolean> {
@@ -71,6 +73,7 @@ export async function commitSnapshot(
         expectedParent: prepared.parent,
         tag: { name: tag, message, tagger: who },
         sign,
+        ...(input.beforeRefs ? { beforeRefs: input.beforeRefs } : {}),
       });
       break;
     } catch (err) {

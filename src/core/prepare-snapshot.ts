@@ -45,6 +45,22 @@ export interface PreparedSnapshot {
   warnings: string[];
 }
 
+/** A sealed bundle may be reused when its bytes hash as recorded and it opens to `digest`. */
+async function reusable(
+  bytes: Uint8Array,
+  sha256: string | undefined,
+  digest: string,
+  keys: { identity: string; markerKey: Uint8Array },
+): Promise<boolean> {
+  if (sha256 !== undefined && (await sha256Hex(bytes)) !== sha256) return false;
+  try {
+    const opened = await unsealBundle(bytes, [keys.identity]);
+    return bundleDigest(opened, keys.markerKey) === digest;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Validates a config and turns it into the files of one restore point, without writing
  * anything: well-formedness, secret lifting, sealing (skipped when the secrets did not change),
@@ -92,6 +108,16 @@ export async function prepareSnapshot(ctx: HomeContext, input: SnapshotInput): P
   const lifted = liftSecrets(input.config, secretSpans, keys.markerKey);
   const parent = await engine.branchTip("main");
   const parentManifest = parent ? decodeManifest(await engine.readFile(parent, MANIFEST_FILE), parent) : null;
+  // A wrong activation key derives another recipient: refuse before sealing a restore point to a
+  // key nobody holds (a rotation brings its own keyring and is the one way to change keys).
+  if (parentManifest && !input.keyring && !parentManifest.secrets.recipients.includes(keys.recipient)) {
+    throw new ConfvaultError(
+      "WRONG_KEY",
+      "the activation key in use is not the one the current restore point is sealed to; nothing was written",
+      "use this home's activation key (CONFVAULT_ACTIVATION_KEY, --key-file or settings keyFile); `confvault keys rotate` is the way to change keys",
+      { recipient: keys.recipient },
+    );
+  }
   const secrets = { ...lifted.secrets };
   if (lifted.existingMarkers.length > 0) {
     // A config taken from the repository (a merged pull request, a copied committed file)
@@ -121,19 +147,33 @@ export async function prepareSnapshot(ctx: HomeContext, input: SnapshotInput): P
     m.secrets.recipients.length === keys.recipients.length &&
     m.secrets.recipients.every((r, i) => r === keys.recipients[i]);
 
-  let sealed: Uint8Array;
+  let sealed: Uint8Array | undefined;
   if (parent && parentManifest?.secrets.digest === digest && sameRecipients(parentManifest)) {
-    sealed = await engine.readFile(parent, SEALED_FILE);
+    // Reused only once checked: the blob's hash against the parent's manifest, and the bundle
+    // opens to the same content, so a tampered bundle or a corrupt object is not carried forward.
+    const reused = await engine.readFile(parent, SEALED_FILE);
+    if ((await reusable(reused, parentManifest.files[SEALED_FILE]?.sha256, digest, keys)) === true)
+      sealed = reused;
+    else warnings.push("the current restore point's sealed bundle did not check out: sealed a fresh one");
   } else if (input.reuseSealed?.digest === digest && !(parentManifest && !sameRecipients(parentManifest))) {
-    sealed = input.reuseSealed.bytes;
-  } else {
-    sealed = await sealBundle(bundle, keys.recipients);
+    if ((await reusable(input.reuseSealed.bytes, undefined, digest, keys)) === true)
+      sealed = input.reuseSealed.bytes;
   }
+  sealed ??= await sealBundle(bundle, keys.recipients);
 
   const files: Record<string, Uint8Array> = { [CONFIG_FILE]: lifted.bytes, [SEALED_FILE]: sealed };
-  const keyring =
-    input.keyring ??
-    (parent && parentManifest?.files[KEYRING_FILE] ? await engine.readFile(parent, KEYRING_FILE) : undefined);
+  let keyring = input.keyring;
+  if (!keyring && parent && parentManifest?.files[KEYRING_FILE]) {
+    keyring = await engine.readFile(parent, KEYRING_FILE);
+    if ((await sha256Hex(keyring)) !== parentManifest.files[KEYRING_FILE].sha256) {
+      throw new ConfvaultError(
+        "MANIFEST_MISMATCH",
+        `${KEYRING_FILE} of the current restore point does not match its manifest; it was not carried forward`,
+        "the repository was changed outside confvault: restore a known-good restore point first (`confvault verify` names the bad ones)",
+        { file: KEYRING_FILE },
+      );
+    }
+  }
   if (keyring) files[KEYRING_FILE] = keyring;
   const secretValues = Object.values(secrets).map((b64) =>
     Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)),

@@ -3,11 +3,10 @@ import type { RestoreResult } from "../api/types.ts";
 import { ConfvaultError } from "../errors/confvault-error.ts";
 import type { HomeContext } from "../home/context.ts";
 import { describeHookFailure, runChangeHook } from "./change-hooks.ts";
-import { commitSnapshot } from "./commit-snapshot.ts";
+import { landChange } from "./land-change.ts";
 import { prepareSnapshot } from "./prepare-snapshot.ts";
 import { openSnapshot } from "./read-snapshot.ts";
 import { spliceLocalSections } from "./splice-local-sections.ts";
-import { writeLive } from "./write-live.ts";
 
 export interface RestoreToOptions {
   ref: string;
@@ -53,24 +52,25 @@ export async function restoreTo(ctx: HomeContext, options: RestoreToOptions): Pr
   }
   const previous = prepared.parent;
   const label = options.ref.startsWith("rp/") ? options.ref : snap.commit.slice(0, 12);
-  const { commit, tag } = await commitSnapshot(ctx, {
+  const landed = await landChange(ctx, {
+    operation: options.automatic ? "automatic rollback" : "restore",
     prepared,
     subject: `${options.automatic ? "automatic rollback" : "restore"} of ${label}`,
     reason: options.reason,
     actor: options.actor,
     trailers: { "Confvault-Restored-From": snap.commit },
+    ...(options.noLive ? {} : { live: { config, cert: snap.bundle.cert, key: snap.bundle.key } }),
   });
+  const { commit, tag } = landed;
   const result: RestoreResult = {
     commit,
     tag,
     restoredFrom: snap.commit,
     dryRun: false,
-    liveWritten: false,
+    liveWritten: landed.liveWritten,
     warnings: prepared.warnings,
   };
   if (options.noLive) return result;
-  await writeLive(ctx, { config, cert: snap.bundle.cert, key: snap.bundle.key });
-  result.liveWritten = true;
   const facts = {
     source: "restore",
     reason: options.reason,

@@ -1,6 +1,8 @@
+import { promises as fsp } from "node:fs";
 import path from "node:path";
-import { removeStaleTemps, type StagedFile, stageFileAtomic } from "../home/atomic-write.ts";
+import { removeStaleTemps, type StagedFile, stageFileAtomic, writeFileAtomic } from "../home/atomic-write.ts";
 import type { HomeContext } from "../home/context.ts";
+import { failpoint } from "../repo/failpoint.ts";
 
 export interface LiveFiles {
   config: Uint8Array;
@@ -12,10 +14,15 @@ export interface LiveFiles {
  * Stages the live files (temp file beside each, written and fsynced) so the slow part can run
  * while the commit is made; `commit()` then renames them into place: key, certificate, config.
  */
-export async function stageLive(
-  ctx: HomeContext,
-  files: LiveFiles,
-): Promise<{ commit(): Promise<string[]>; abort(): Promise<void> }> {
+export interface StagedLive {
+  /** Renames every staged file into place (key, certificate, config). */
+  commit(): Promise<string[]>;
+  abort(): Promise<void>;
+  /** Puts back the bytes the renamed targets had before (after a failed `commit()`). */
+  undo(): Promise<void>;
+}
+
+export async function stageLive(ctx: HomeContext, files: LiveFiles): Promise<StagedLive> {
   const enc = new TextEncoder();
   // Callers hold the home lock, so any temp file of ours beside a live file is from a killed writer.
   const dirs = new Set(
@@ -40,12 +47,35 @@ export async function stageLive(
     await abort();
     throw (failed as PromiseRejectedResult).reason;
   }
+  // What each target held before, so a rename that fails half-way can be undone.
+  const before = new Map<string, Uint8Array | null>();
+  for (const s of staged)
+    before.set(
+      s.target,
+      await fsp.readFile(s.target).then(
+        (b) => new Uint8Array(b),
+        () => null,
+      ),
+    );
+  const renamed: string[] = [];
   return {
     async commit() {
-      for (const s of staged) await s.commit();
+      for (const s of staged) {
+        await s.commit();
+        renamed.push(s.target);
+        failpoint("live-file-renamed");
+      }
       return staged.map((s) => s.target);
     },
     abort,
+    async undo() {
+      await abort();
+      for (const target of renamed.splice(0).reverse()) {
+        const bytes = before.get(target);
+        if (bytes) await writeFileAtomic(target, bytes);
+        else await fsp.rm(target, { force: true });
+      }
+    },
   };
 }
 

@@ -28,6 +28,7 @@ export type ErrorCode =
   | "REPLAYED"
   | "KEY_MISSING"
   | "WRONG_KEY"
+  | "LIVE_WRITE_FAILED"
   | "SEAL_TAMPERED"
   | "SECRET_LEAK"
   | "CERT_KEY_MISMATCH"

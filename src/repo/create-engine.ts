@@ -113,6 +113,7 @@ export function createRepoEngine({
     expectedParent,
     tag,
     sign = defaultSign,
+    beforeRefs,
   }: CommitFilesOptions) {
     const ref = assertRefFormat(`refs/heads/${branch}`);
     assertPerson(author, "author");
@@ -136,13 +137,17 @@ export function createRepoEngine({
       const parents = expectedParent ? [expectedParent] : [];
       const commitArgs = { tree, parents, author, committer: author, message };
       const commit = writer.write("commit", await signed(formatCommit, commitArgs, sign));
-      const updates: RefUpdate[] = [{ ref, oid: commit, expected: expectedParent, onMismatch: mismatch }];
+      const updates: RefUpdate[] = [];
+      // The tag ref is renamed into place before the branch: a kill between the two leaves a tag
+      // off main (removed by the next command's repair), never a tip without its restore point.
       if (tag && tagRef) {
         const tagArgs = { object: commit, name: tag.name, tagger, message: tag.message };
         const oid = writer.write("tag", await signed(formatTag, tagArgs, sign));
         updates.push({ ref: tagRef, oid, expected: null, onMismatch: () => tagExists(tag.name) });
       }
+      updates.push({ ref, oid: commit, expected: expectedParent, onMismatch: mismatch });
       await writer.flush();
+      await beforeRefs?.({ commit, ...(tag ? { tag: tag.name } : {}) });
       await refs.transaction(updates);
       for (const [path, bytes] of Object.entries(files)) fileCache.set(commit, path, bytes);
       return commit;
@@ -255,6 +260,22 @@ export function createRepoEngine({
       return refs.read(ref);
     },
     commitFiles,
+    async moveBranch({ branch, to, expected }) {
+      const ref = assertRefFormat(`refs/heads/${branch}`);
+      await exclusive(async () => {
+        const moved = (actual: string | null) =>
+          new ConfvaultError(
+            "CONFLICT",
+            `Branch ${branch} moved: expected ${expected}, found ${actual ?? "no branch"}.`,
+          );
+        if (to === null) {
+          if ((await refs.read(ref)) !== expected) throw moved(await refs.read(ref));
+          await git.run(["update-ref", "-d", ref, expected]);
+          return;
+        }
+        await refs.transaction([{ ref, oid: to, expected, onMismatch: moved }]);
+      });
+    },
     createTag,
     deleteTag,
     deleteTags,

@@ -69,6 +69,11 @@ export interface CommitFilesOptions {
   tag?: { name: string; message: string; tagger?: Person };
   /** Signs the commit (and the tag) in git's format; default: the engine's `sign`, if any. */
   sign?: SignPayload;
+  /**
+   * Runs after every object is written and before any ref moves (the change journal is written
+   * here, so a kill between the two ref renames can be told apart and finished).
+   */
+  beforeRefs?: (made: { commit: string; tag?: string }) => Promise<void>;
 }
 
 export interface RepoEngine {
@@ -91,12 +96,21 @@ export interface RepoEngine {
     /** Signs the tag (`git tag -s`); default: the engine's `sign`, if any. */
     sign?: SignPayload;
   }): Promise<string>;
+  /**
+   * Moves a branch from `expected` to `to` (null deletes it), compare-and-swap; CONFLICT when it
+   * is elsewhere. Used to undo a restore point whose live files could not be written.
+   */
+  moveBranch(options: { branch: string; to: string | null; expected: string }): Promise<void>;
   /** Deletes a tag ref (the tag object stays until gc). */
   deleteTag(name: string): Promise<void>;
   /** Deletes many tag refs in one transaction. */
   deleteTags(names: readonly string[]): Promise<void>;
-  /** Annotated tags under a prefix (default "rp/"), newest first by tagger time. */
-  listTags(prefix?: string): Promise<TagInfo[]>;
+  /**
+   * Annotated tags under a prefix (default "rp/"), newest first (sequence, time, name: see
+   * tag-order.ts), at most `limit` (applied after ordering). Served from a tag index checked
+   * against the refs, so a listing reads no tag object once the index is warm.
+   */
+  listTags(prefix?: string, options?: { limit?: number }): Promise<TagInfo[]>;
   readCommit(oid: string): Promise<CommitInfo>;
   /** A commit or tag object (by full oid) split into what its signature covers and the signature. */
   readSigned(oid: string): Promise<SignedObject>;

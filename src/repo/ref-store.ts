@@ -1,4 +1,5 @@
 import { ConfvaultError } from "../errors/confvault-error.ts";
+import { failpoint } from "./failpoint.ts";
 import { errorCode, fsyncDir, type RepoFs } from "./repo-fs.ts";
 
 const OID = /^[0-9a-f]{40}$/;
@@ -151,6 +152,7 @@ export class RefStore {
         }
         l.lockPath = "";
         committed++;
+        failpoint("ref-renamed");
       }
       if (this.durable) {
         const folders = new Set(locked.map((l) => l.path.slice(0, l.path.lastIndexOf("/"))));

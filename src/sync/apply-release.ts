@@ -1,11 +1,11 @@
 import { promises as fsp } from "node:fs";
 import { applyConfig } from "../api/apply.ts";
+import { lockHome } from "../core/lock-home.ts";
 import { sha256Hex } from "../core/manifest.ts";
 import { openSnapshot, readSnapshot } from "../core/read-snapshot.ts";
 import { spliceLocalSections } from "../core/splice-local-sections.ts";
 import { writeLive } from "../core/write-live.ts";
 import type { HomeContext } from "../home/context.ts";
-import { acquireHomeLock } from "../home/home-lock.ts";
 import { scanXml } from "../xml/scan-xml.ts";
 import type { OpenedRelease } from "./open-release.ts";
 
@@ -85,7 +85,7 @@ export async function applyRelease(
   if (!result.changed && !(await liveMatchesTip(ctx))) {
     // Same config as the current restore point but not live: a slave killed between its commit
     // and its live write. Put the restore point's files in place.
-    const lock = await acquireHomeLock(ctx.layout.dir, { operation: "sync" });
+    const lock = await lockHome(ctx, "sync");
     try {
       const tip = await ctx.engine.branchTip("main");
       if (tip) {

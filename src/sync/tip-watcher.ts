@@ -1,5 +1,6 @@
 import fs, { promises as fsp } from "node:fs";
 import path from "node:path";
+import { journalPath } from "../core/change-journal.ts";
 import type { HomeContext } from "../home/context.ts";
 
 /**
@@ -18,6 +19,7 @@ export function watchTip(options: {
 }): { stop(): void; check(): Promise<void> } {
   const { ctx } = options;
   const lockFile = path.join(ctx.layout.state, "write.lock");
+  const journal = journalPath(ctx);
   let last: string | null | undefined;
   let stopped = false;
   let running: Promise<void> | undefined;
@@ -25,7 +27,10 @@ export function watchTip(options: {
 
   const lockFree = async () => {
     for (let waited = 0; waited < 600_000 && !stopped; waited += 10) {
-      if (!(await fsp.stat(lockFile).catch(() => undefined))) return;
+      // A change in flight (its journal) is not released until its live files follow it.
+      const busy =
+        (await fsp.stat(lockFile).catch(() => undefined)) ?? (await fsp.stat(journal).catch(() => undefined));
+      if (!busy) return;
       await new Promise((r) => setTimeout(r, 10));
     }
   };
