@@ -1,6 +1,7 @@
 import { SaxesParser } from "saxes";
 import { ConfvaultError } from "../errors/confvault-error.ts";
 import { createByteOffsetMapper } from "./byte-offsets.ts";
+import { firstReferenceError } from "./check-references.ts";
 import { type DecodedXml, decodeXmlBytes } from "./decode-xml-bytes.ts";
 import { createEntityResolver, DEFAULT_MAX_ENTITY_EXPANSION } from "./entity-resolver.ts";
 import { type EntityDeclaration, parseDoctype } from "./parse-doctype.ts";
@@ -163,6 +164,10 @@ export function scanDocument(
   try {
     parser.write(text).close();
   } catch (err) {
+    // saxes swallows a bad "&" up to the next ";": report the first bad reference where it is.
+    const misplaced = firstReferenceError(text, parser.position, entities);
+    if (misplaced !== null && !(err instanceof ConfvaultError && err.code !== "XML_MALFORMED"))
+      throw misplaced;
     if (err instanceof ConfvaultError) throw err;
     throw describeError(String((err as Error).message).replace(/^\d+:\d+: /, ""));
   }

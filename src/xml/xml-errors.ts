@@ -1,7 +1,6 @@
 import { ConfvaultError } from "../errors/confvault-error.ts";
 
-export const MALFORMED_HINT =
-  "Open config.xml at that line and column, fix the XML there, then try again (xmllint --noout config.xml shows the same problem).";
+export const MALFORMED_HINT = "Open config.xml at that line and column, fix the XML there, then try again.";
 
 export function xmlMalformed(
   line: number,
