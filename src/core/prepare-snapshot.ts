@@ -151,8 +151,9 @@ export async function prepareSnapshot(ctx: HomeContext, input: SnapshotInput): P
   if (parent && parentManifest?.secrets.digest === digest && sameRecipients(parentManifest)) {
     // Reused only once checked: the blob's hash against the parent's manifest, and the bundle
     // opens to the same content, so a tampered bundle or a corrupt object is not carried forward.
-    const reused = await engine.readFile(parent, SEALED_FILE);
-    if ((await reusable(reused, parentManifest.files[SEALED_FILE]?.sha256, digest, keys)) === true)
+    // A corrupt object (git's own hash check fails) reads as not reusable.
+    const reused = await engine.readFile(parent, SEALED_FILE).catch(() => null);
+    if (reused && (await reusable(reused, parentManifest.files[SEALED_FILE]?.sha256, digest, keys)))
       sealed = reused;
     else warnings.push("the current restore point's sealed bundle did not check out: sealed a fresh one");
   } else if (input.reuseSealed?.digest === digest && !(parentManifest && !sameRecipients(parentManifest))) {

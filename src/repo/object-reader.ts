@@ -145,9 +145,18 @@ function notFoundOr(err: unknown, message: string, oid: string, path?: string): 
   return wrap(err, message);
 }
 
+/** isomorphic-git's own words (with its "please file an issue" text) stay out of what users read. */
+function plainMessage(err: unknown): string {
+  const raw = err instanceof Error ? err.message : String(err);
+  const sha = /SHA check failed! Expected ([0-9a-f]{40}), computed ([0-9a-f]{40})/.exec(raw);
+  if (sha) return `object ${sha[1]} is corrupt (its content hashes to ${sha[2]})`;
+  const firstLine = raw.split("\n")[0] ?? raw;
+  return firstLine.replace(/\s*If you're .*$/s, "").trim();
+}
+
 function wrap(err: unknown, what: string): ConfvaultError {
   if (err instanceof ConfvaultError) return err;
-  const message = err instanceof Error ? err.message : String(err);
+  const message = plainMessage(err);
   return new ConfvaultError(
     "GIT_FAILED",
     `Reading the repository failed (${what}): ${message}`,
