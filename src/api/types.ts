@@ -1,5 +1,7 @@
 /** Result shapes of the public operations (shared by the CLI and the HTTP layer). */
 
+import type { ApplyResult, RestoreResult } from "../core/change-results.ts";
+
 export interface RestorePoint {
   tag: string;
   commit: string;
@@ -10,26 +12,7 @@ export interface RestorePoint {
   source: string;
 }
 
-export interface ApplyResult {
-  commit: string;
-  tag: string;
-  /** False when the config was identical to the current restore point and no commit was made. */
-  changed: boolean;
-  dryRun: boolean;
-  liveWritten: boolean;
-  warnings: string[];
-  /** Set when a failed health check rolled the change back. */
-  rolledBackTo?: string;
-}
-
-export interface RestoreResult {
-  commit: string;
-  tag: string;
-  restoredFrom: string;
-  dryRun: boolean;
-  liveWritten: boolean;
-  warnings: string[];
-}
+export type { ApplyResult, RestoreResult } from "../core/change-results.ts";
 
 export interface DiffResult {
   from: string;

@@ -1,8 +1,8 @@
 import { promises as fsp } from "node:fs";
-import type { RestoreResult } from "../api/types.ts";
 import { ConfvaultError } from "../errors/confvault-error.ts";
 import type { HomeContext } from "../home/context.ts";
 import { describeHookFailure, runChangeHook } from "./change-hooks.ts";
+import type { RestoreResult } from "./change-results.ts";
 import { landChange } from "./land-change.ts";
 import { prepareSnapshot } from "./prepare-snapshot.ts";
 import { openSnapshot } from "./read-snapshot.ts";

@@ -1,5 +1,5 @@
 import { promises as fsp } from "node:fs";
-import { applyConfig } from "../api/apply.ts";
+import { applyConfig } from "../core/apply-config.ts";
 import { lockHome } from "../core/lock-home.ts";
 import { sha256Hex } from "../core/manifest.ts";
 import { openSnapshot, readSnapshot } from "../core/read-snapshot.ts";
