@@ -179,7 +179,7 @@ export async function prepareSnapshot(ctx: HomeContext, input: SnapshotInput): P
   const secretValues = Object.values(secrets).map((b64) =>
     Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)),
   );
-  checkForLeaks(files, { secretValues, minSecretLength: 12 });
+  checkForLeaks(files, { secretValues, minSecretLength: 12, allow: settings.leakGuard?.allow });
 
   const fileFacts: Manifest["files"] = {};
   for (const [name, bytes] of Object.entries(files))

@@ -116,6 +116,7 @@ export async function checkPushedPoint(
     checkForLeaks(files, {
       secretValues,
       minSecretLength: 12,
+      allow: ctx.settings.leakGuard?.allow,
       secretSpans: {
         [CONFIG_FILE]: committedScan.matches.filter((m) => !m.hasChildren && m.contentEnd > m.contentStart),
       },

@@ -1,5 +1,6 @@
 import { base64 } from "@scure/base";
 import { ConfvaultError } from "../errors/confvault-error.ts";
+import { scanXml } from "../xml/scan-xml.ts";
 import type { ElementSpan } from "../xml/types.ts";
 import { binaryString } from "./binary-string.ts";
 import { SECRET_MARKER_EXACT } from "./secret-marker.ts";
@@ -20,6 +21,8 @@ export interface LeakFinding {
   line: number;
   /** Element path (from `secretSpans`) or the name of the nearest enclosing start tag. */
   element?: string;
+  /** True when the hit lies in an attribute value (secretPaths seals element text, not attributes). */
+  inAttribute?: boolean;
 }
 
 export interface LeakGuardOptions {
@@ -32,6 +35,12 @@ export interface LeakGuardOptions {
    * must hold exactly a secret marker, else its value was not sealed.
    */
   secretSpans?: Readonly<Record<string, readonly ElementSpan[]>>;
+  /**
+   * Element paths ("a/b" below the root, "//a/b" at any depth; settings `leakGuard.allow`)
+   * whose key material is accepted in XML files: the rare true exception, such as a sample
+   * key in a test fixture. Lifted secret values and unsealed secret elements are never allowed.
+   */
+  allow?: readonly string[];
 }
 
 // A run of at least five "-" always holds one "---" that starts on a base64 group boundary,
@@ -49,6 +58,16 @@ const PFX_DER_TAIL = "\xf7\r\x01\x07";
 const PFX_B64_SKIP = pfxBase64Needles();
 const PFX_B64 = new RegExp([...PFX_B64_SKIP.keys()].join("|"), "g");
 const PEM_KEY = /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY|---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----/g;
+/** The armour line itself: its label and the dashes closing it. */
+const ARMOUR =
+  /^(?:-{2,5}BEGIN ([A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?)-*|---- BEGIN (SSH2 ENCRYPTED PRIVATE KEY) ----)/;
+/** Line breaks as XML or JSON may write them inside a value. */
+const ESCAPED_BREAK = /&#(?:[xX]0*[aAdD]|0*1[03]);|\\[rn]/g;
+/** RFC 1421 / RFC 4880 / RFC 4716 armour headers ("Proc-Type: 4,ENCRYPTED", "Version: …", "Comment: …"). */
+const ARMOUR_HEADER = /^[ \t]*[A-Za-z][A-Za-z0-9-]*:[^\n<"']*(?:\\\n[^\n<"']*)*$/gm;
+/** The smallest real private key (Ed25519 in PKCS#8) is 48 bytes of DER. */
+const MIN_KEY_BYTES = 48;
+const ALLOWABLE = new Set<LeakKind>(["pem-private-key", "base64-pem-private-key", "pkcs12", "base64-pkcs12"]);
 
 /**
  * Refuses (SECRET_LEAK) any set of files about to be committed that holds a plaintext private
@@ -67,9 +86,8 @@ export function checkForLeaks(
   const more = findings.length > 1 ? ` (and ${findings.length - 1} more)` : "";
   throw new ConfvaultError(
     "SECRET_LEAK",
-    `refusing to commit: ${first.file} line ${first.line}${first.element ? ` <${first.element}>` : ""} holds ${describe(first.kind)}${more}`,
-    "secret material must only be stored sealed: add the element to the profile's secretPaths, or " +
-      "pass the certificate and key with --cert/--key instead of inside the file",
+    `refusing to commit: ${first.file} line ${first.line}${first.element ? ` <${first.element}>` : ""}${first.inAttribute ? " (in an attribute value)" : ""} holds ${describe(first.kind)}${more}`,
+    hintFor(first),
     { findings },
   );
 }
@@ -96,9 +114,15 @@ function findLeaks(files: Readonly<Record<string, Uint8Array>>, options: LeakGua
     const text = binaryString(bytes);
     const spans = Object.hasOwn(secretSpans, file) ? secretSpans[file] : [];
     const hits: [LeakKind, number][] = [];
-    for (const m of text.matchAll(PEM_KEY)) hits.push(["pem-private-key", m.index]);
+    // Armour alone (a MIME database entry, a DLP rule that blocks uploads of keys) is no key:
+    // only an armour followed by a body that decodes to key material is.
+    for (const m of text.matchAll(PEM_KEY))
+      if (pemHoldsKey(text, m.index)) hits.push(["pem-private-key", m.index]);
     for (let p = text.indexOf(B64_DASHES); p !== -1; p = text.indexOf(B64_DASHES, p + 1)) {
-      if (DECODED_PEM_KEY.test(decodeWindow(text, p, 0, 64))) hits.push(["base64-pem-private-key", p]);
+      if (!DECODED_PEM_KEY.test(decodeWindow(text, p, 0, 64))) continue;
+      const decoded = decodeWindow(text, p, 0, 16384);
+      const armour = decoded.search(/-{2,5}BEGIN |---- BEGIN /);
+      if (armour >= 0 && pemHoldsKey(decoded, armour)) hits.push(["base64-pem-private-key", p]);
     }
     for (const m of text.matchAll(PFX_B64)) {
       const skip = PFX_B64_SKIP.get(m[0])!;
@@ -123,10 +147,18 @@ function findLeaks(files: Readonly<Record<string, Uint8Array>>, options: LeakGua
       }
     }
     hits.sort((a, b) => a[1] - b[1]);
+    const allowed = allowedRanges(file, bytes, hits, options.allow);
     for (const [kind, at] of hits) {
       if (out.length >= MAX_FINDINGS) return out;
+      if (ALLOWABLE.has(kind) && allowed.some(([s, e]) => s <= at && at < e)) continue;
       const element = elementAt(text, at, spans);
-      out.push({ file, kind, line: lineOf(text, at), ...(element ? { element } : {}) });
+      out.push({
+        file,
+        kind,
+        line: lineOf(text, at),
+        ...(element ? { element } : {}),
+        ...(inStartTag(text, at) ? { inAttribute: true } : {}),
+      });
     }
   }
   return out;
@@ -233,5 +265,107 @@ function describe(kind: LeakKind): string {
       return "a secret value in plaintext";
     case "unsealed-secret-element":
       return "a secret element whose value is not sealed";
+  }
+}
+
+function hintFor(finding: LeakFinding): string {
+  const path = `//${finding.element ?? "element"}`;
+  if (!ALLOWABLE.has(finding.kind)) {
+    return finding.kind === "unsealed-secret-element"
+      ? "the element is in secretPaths but does not hold a marker: apply the real value (confvault seals it), not an edited marker"
+      : "a lifted secret value must not appear anywhere else in plaintext: remove the copy, or add its element to secretPaths in settings.json";
+  }
+  const seal = finding.inAttribute
+    ? "a key in an attribute value cannot be sealed (secretPaths seals element text): move it into an element listed in secretPaths"
+    : `if it is a real key, keep it sealed: add "${path}" to secretPaths.add in settings.json (its text is then lifted and sealed)`;
+  return (
+    `${seal}, or pass the certificate and key with --cert/--key instead of inside the file; ` +
+    `if it is not a key of this appliance (a sample, a test fixture), list the element in settings.json ` +
+    `leakGuard.allow, e.g. "leakGuard": {"allow": ["${path}"]}`
+  );
+}
+
+/**
+ * True when the armour at `at` is followed by a body that is key material: base64 that decodes
+ * to a DER key structure (PKCS#1, PKCS#8 plain or encrypted, SEC1, DSA), an OpenSSH key
+ * ("openssh-key-v1"), an OpenPGP secret-key packet or an SSH2 (RFC 4716) key; behind armour
+ * headers (Proc-Type: 4,ENCRYPTED) any body of key size. An armour line alone is not a key.
+ */
+function pemHoldsKey(text: string, at: number): boolean {
+  const head = ARMOUR.exec(text.slice(at, at + 80));
+  if (head === null) return false;
+  const label = head[1] ?? head[2] ?? "";
+  let body = text.slice(at + head[0].length, at + head[0].length + 16384).replace(ESCAPED_BREAK, "\n");
+  const end = body.search(/-----END |---- END /);
+  if (end >= 0) body = body.slice(0, end);
+  let headers = false;
+  body = body.replace(ARMOUR_HEADER, () => {
+    headers = true;
+    return "";
+  });
+  if (label.startsWith("PGP")) body = body.replace(/^[ \t]*=[A-Za-z0-9+/]{4}[ \t]*$/m, ""); // CRC-24 line
+  const b64 = /^[A-Za-z0-9+/=\s]*/.exec(body)![0].replace(/\s+/g, "").replace(/=.*$/, "");
+  let bytes: string;
+  try {
+    bytes = atob(b64.slice(0, b64.length - (b64.length % 4)));
+  } catch {
+    return false;
+  }
+  if (bytes.length < MIN_KEY_BYTES) return false;
+  if (label === "OPENSSH PRIVATE KEY") return bytes.startsWith("openssh-key-v1\0");
+  if (label.startsWith("PGP")) return isPgpSecretKeyPacket(bytes.charCodeAt(0));
+  if (label === "SSH2 ENCRYPTED PRIVATE KEY") return bytes.startsWith("\x3f\x6f\xf9\xeb");
+  return headers || isDerKey(bytes);
+}
+
+/** SEQUENCE with a sound length, then INTEGER (version) or SEQUENCE (an encrypted key's algorithm). */
+function isDerKey(der: string): boolean {
+  if (der.charCodeAt(0) !== 0x30) return false;
+  const first = der.charCodeAt(1);
+  let length: number;
+  let at: number;
+  if (first < 0x80) {
+    length = first;
+    at = 2;
+  } else {
+    const n = first - 0x80;
+    if (n < 1 || n > 3) return false;
+    length = 0;
+    for (let k = 0; k < n; k++) length = length * 256 + der.charCodeAt(2 + k);
+    at = 2 + n;
+  }
+  if (length + at < MIN_KEY_BYTES) return false;
+  const next = der.charCodeAt(at);
+  return next === 0x02 || next === 0x30;
+}
+
+/** OpenPGP packet header of a Secret-Key (5) or Secret-Subkey (7) packet, old or new format. */
+function isPgpSecretKeyPacket(b: number): boolean {
+  if ((b & 0x80) === 0) return false;
+  const tag = b & 0x40 ? b & 0x3f : (b >> 2) & 0x0f;
+  return tag === 5 || tag === 7;
+}
+
+/** True when `at` lies inside a start tag (an attribute value), judged from the nearest "<" and ">". */
+function inStartTag(text: string, at: number): boolean {
+  const lt = text.lastIndexOf("<", at);
+  if (lt < 0 || text.lastIndexOf(">", at) > lt) return false;
+  const c = text.charCodeAt(lt + 1);
+  return c !== 33 && c !== 63 && c !== 47; // not "<!", "<?" or "</"
+}
+
+/** Byte ranges of the elements `allow` names, for an XML file that has allowable hits. */
+function allowedRanges(
+  file: string,
+  bytes: Uint8Array,
+  hits: readonly [LeakKind, number][],
+  allow: readonly string[] | undefined,
+): [number, number][] {
+  if (!allow || allow.length === 0 || !hits.some(([kind]) => ALLOWABLE.has(kind))) return [];
+  if (!/\.xml$/i.test(file)) return [];
+  try {
+    return scanXml(bytes, { patterns: allow }).matches.map((m) => [m.start, m.end]);
+  } catch {
+    return []; // not well-formed: nothing is allowed
   }
 }

@@ -39,6 +39,16 @@ export const settingsSchema = z
       .object({ add: pathList.default([]), remove: pathList.default([]) })
       .strict()
       .default({ add: [], remove: [] }),
+    /**
+     * The leak guard refuses any commit holding private key material. `allow`: element paths
+     * ("a/b" below the root, "//a/b" anywhere) whose key material is accepted anyway, for the
+     * rare true exception (a sample or test key the appliance ships). Real keys belong in
+     * secretPaths (sealed) or --cert/--key.
+     */
+    leakGuard: z
+      .object({ allow: pathList.default([]) })
+      .strict()
+      .prefault({}),
     master: z.url().optional(),
     keyFile: z.string().min(1).optional(),
     hooks: z

@@ -1,12 +1,18 @@
+import { spawnSync } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { applyConfig } from "../../src/api/apply.ts";
+import { showFile } from "../../src/api/show-file.ts";
 import { type ConfvaultError, isConfvaultError } from "../../src/errors/confvault-error.ts";
+import { openHome } from "../../src/home/open-home.ts";
 import { checkForLeaks, type LeakFinding, type LeakGuardOptions } from "../../src/seal/leak-guard.ts";
 import { liftSecrets } from "../../src/seal/lift-secrets.ts";
 import { secretMarker } from "../../src/seal/secret-marker.ts";
+import { tempHome } from "../helpers/temp-home.ts";
 import { hasSharedFixtures, run, SHARED_FIXTURES, spansOf, tempDir, utf8 } from "./seal-helpers.ts";
 
 const rsa = generateKeyPairSync("rsa", { modulusLength: 1024 });
@@ -247,6 +253,222 @@ test("scanning a 10 MB config takes a few milliseconds", () => {
   const median = times.sort((a, b) => a - b)[2];
   console.log(`    checkForLeaks on 10 MB with 40 secret values: ${median.toFixed(1)} ms (median of 5)`);
   assert.ok(median < 250, `${median} ms`);
+});
+
+// ---- key material, not armour text (issue 12) ----
+
+const ed25519 = generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }) as string;
+const legacyEncrypted = rsa.privateKey.export({
+  type: "pkcs1",
+  format: "pem",
+  cipher: "aes-128-cbc",
+  passphrase: "x",
+}) as string;
+const escapedBreaks = (pem: string) => pem.replace(/\n/g, "&#10;");
+
+/** A real OpenPGP secret key from gpg, when gpg is installed (else undefined). */
+async function gpgSecretKey(): Promise<string | undefined> {
+  const home = await tempDir("confvault-gpg-");
+  const opts = ["--homedir", home, "--batch", "--pinentry-mode", "loopback", "--passphrase", ""];
+  const gen = spawnSync(
+    "gpg",
+    [...opts, "--quick-generate-key", "test <t@example.invalid>", "ed25519", "sign", "1d"],
+    {
+      encoding: "utf8",
+    },
+  );
+  if (gen.error || gen.status !== 0) return undefined;
+  const out = spawnSync("gpg", [...opts, "--armor", "--export-secret-keys"], { encoding: "utf8" });
+  await rm(home, { recursive: true, force: true });
+  return out.status === 0 && out.stdout.includes("PRIVATE KEY BLOCK") ? out.stdout : undefined;
+}
+
+/** A real OpenSSH private key from ssh-keygen, when installed. */
+async function sshKeygenKey(): Promise<string | undefined> {
+  const dir = await tempDir("confvault-ssh-");
+  const file = join(dir, "id");
+  const r = spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", file], { encoding: "utf8" });
+  const key = r.status === 0 ? readFileSync(file, "utf8") : undefined;
+  await rm(dir, { recursive: true, force: true });
+  return key;
+}
+
+const DLP_CONFIG = utf8(
+  `<?xml version="1.0"?>
+<safesquid>
+  <dlp>
+    <rule id="1" name="block uploads of private keys" action="deny">
+      <pattern>-----BEGIN RSA PRIVATE KEY-----</pattern>
+      <pattern>-----BEGIN OPENSSH PRIVATE KEY-----</pattern>
+      <pattern>-----BEGIN ENCRYPTED PRIVATE KEY-----</pattern>
+      <pattern>---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----</pattern>
+      <regex>-----BEGIN [A-Z ]*PRIVATE KEY-----[\\s\\S]+?-----END [A-Z ]*PRIVATE KEY-----</regex>
+      <signature value="-----BEGIN PGP PRIVATE KEY BLOCK-----" type="string"/>
+      <signature value="-----BEGIN PRIVATE KEY-----&#10;MIIEvQIBADANBg...&#10;-----END PRIVATE KEY-----"/>
+      <b64>${Buffer.from("-----BEGIN RSA PRIVATE KEY-----").toString("base64")}</b64>
+      <b64>${Buffer.from("-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n").toString("base64")}</b64>
+      <doc>Paste your key here: -----BEGIN PRIVATE KEY----- (the base64 body) -----END PRIVATE KEY-----</doc>
+      <doc>-----BEGIN RSA PRIVATE KEY-----
+Proc-Type: 4,ENCRYPTED</doc>
+    </rule>
+  </dlp>
+  <mime-type type="application/pgp-keys">
+    <magic><match type="string" value="-----BEGIN PGP PRIVATE KEY BLOCK-----" offset="0"/></magic>
+  </mime-type>
+</safesquid>
+`,
+);
+
+test("armour text alone is accepted: a DLP rule set and a MIME database entry", () => {
+  assert.equal(findings({ "config.xml": DLP_CONFIG }), []);
+});
+
+test("the freedesktop MIME database (armour lines in attribute values) is accepted", () => {
+  const file = "/usr/share/mime/packages/freedesktop.org.xml";
+  if (!existsSync(file)) {
+    console.log(`    ${file} is absent (shared-mime-info): only the synthetic MIME entry was checked`);
+    assert.equal(findings({ "config.xml": DLP_CONFIG }), []);
+    return;
+  }
+  const bytes = new Uint8Array(readFileSync(file));
+  assert.ok(Buffer.from(bytes).includes("-----BEGIN PGP PRIVATE KEY BLOCK-----"));
+  assert.equal(findings({ "config.xml": bytes }), []);
+});
+
+test("real keys in unknown elements and attributes are still refused, whatever the line breaks", async () => {
+  const gpg = await gpgSecretKey();
+  const ssh = await sshKeygenKey();
+  if (!gpg) console.log("    gpg is not installed: the OpenPGP key case is skipped");
+  if (!ssh) console.log("    ssh-keygen is not installed: the real OpenSSH key case is skipped");
+  const keys = [pkcs8, pkcs1, sec1, encrypted, legacyEncrypted, ed25519, openssh, gpg, ssh].filter(
+    (k): k is string => k !== undefined,
+  );
+  for (const pem of keys) {
+    const label = pem.slice(0, 40);
+    for (const [inner, inAttribute] of [
+      [`<blob>${pem}</blob>`, false],
+      [`<blob>${pem.replace(/\n/g, "\r\n")}</blob>`, false],
+      [`<blob v="${escapedBreaks(pem)}"/>`, true],
+      [`<blob>${Buffer.from(pem).toString("base64")}</blob>`, false],
+    ] as const) {
+      const found = findings({ "config.xml": xmlWith(inner) });
+      assert.is(found.length, 1, `${label} in ${inner.slice(0, 12)}`);
+      assert.is(found[0].element, "blob", label);
+      assert.is(found[0].inAttribute === true, inAttribute, label);
+    }
+  }
+  // Also inside a DLP section: armour-only patterns pass, a real key next to them does not.
+  const doc = utf8(Buffer.from(DLP_CONFIG).toString().replace("</dlp>", `<sample>${pkcs8}</sample></dlp>`));
+  assert.equal(
+    findings({ "config.xml": doc }).map((f) => [f.kind, f.element]),
+    [["pem-private-key", "sample"]],
+  );
+});
+
+test("an armour with a body that is not key material is accepted", () => {
+  const notKey = (body: string) => `-----BEGIN PRIVATE KEY-----\n${body}\n-----END PRIVATE KEY-----\n`;
+  for (const body of [
+    "MIIEvQIBADANBg...",
+    Buffer.from("this is a placeholder for the customer's key, not a key at all!!").toString("base64"),
+    Buffer.alloc(64, 0).toString("base64"),
+    "*** redacted ***",
+  ]) {
+    assert.equal(findings({ "config.xml": xmlWith(`<help>${notKey(body)}</help>`) }), [], body);
+  }
+  // An OpenSSH armour must hold an OpenSSH body; a PGP armour a secret-key packet.
+  const der = pkcs8.split("\n").slice(1, -2).join("\n");
+  assert.equal(
+    findings({
+      "config.xml": xmlWith(
+        `<x>-----BEGIN OPENSSH PRIVATE KEY-----\n${Buffer.alloc(90, 7).toString("base64")}\n-----END OPENSSH PRIVATE KEY-----</x>`,
+      ),
+    }),
+    [],
+  );
+  assert.equal(
+    findings({
+      "config.xml": xmlWith(
+        `<x>-----BEGIN PGP PRIVATE KEY BLOCK-----\n\n${der}\n=abcd\n-----END PGP PRIVATE KEY BLOCK-----</x>`,
+      ),
+    }),
+    [],
+  );
+});
+
+test("leakGuard.allow accepts key material only in the elements it names; the refusal names the setting", () => {
+  const doc = xmlWith(`<sample>${pkcs8}</sample><other>${pkcs1}</other>`);
+  assert.equal(
+    findings({ "config.xml": doc }).map((f) => f.element),
+    ["sample", "other"],
+  );
+  assert.equal(
+    findings({ "config.xml": doc }, { allow: ["//sample"] }).map((f) => f.element),
+    ["other"],
+  );
+  assert.equal(findings({ "config.xml": doc }, { allow: ["cert/sample", "//cert/other"] }), []);
+  // A path from the root must match from the root.
+  assert.is(findings({ "config.xml": doc }, { allow: ["sample", "other"] }).length, 2);
+  // The allow list never lets a lifted secret value through.
+  const secret = utf8("a-lifted-secret-value");
+  const withSecret = xmlWith(`<sample>a-lifted-secret-value</sample>`);
+  assert.equal(
+    findings({ "config.xml": withSecret }, { allow: ["//sample"], secretValues: [secret] }).map(
+      (f) => f.kind,
+    ),
+    ["secret-value"],
+  );
+  try {
+    checkForLeaks({ "config.xml": xmlWith(`<other>${pkcs1}</other>`) });
+    assert.unreachable();
+  } catch (err) {
+    assert.ok(isConfvaultError(err, "SECRET_LEAK"));
+    assert.match(err.hint, /leakGuard\.allow/);
+    assert.match(err.hint, /"\/\/other"/);
+    assert.match(err.hint, /secretPaths/);
+  }
+  try {
+    checkForLeaks({ "config.xml": xmlWith(`<other v="${escapedBreaks(pkcs1)}"/>`) });
+    assert.unreachable();
+  } catch (err) {
+    assert.ok(isConfvaultError(err, "SECRET_LEAK"));
+    assert.match(err.message, /in an attribute value/);
+    assert.match(err.hint, /attribute value cannot be sealed/);
+    assert.match(err.hint, /leakGuard\.allow/);
+  }
+});
+
+test("apply honours settings leakGuard.allow; settings default to an empty list", async () => {
+  const h = await tempHome({ profile: "generic" });
+  try {
+    assert.equal(h.ctx.settings.leakGuard, { allow: [] });
+    const config = utf8(
+      `<appliance>\n  <tests><fixture>${pkcs8}</fixture></tests>\n  <dlp>-----BEGIN PGP PRIVATE KEY BLOCK-----</dlp>\n</appliance>\n`,
+    );
+    try {
+      await applyConfig({ ctx: h.ctx, config, reason: "with a sample key", actor: "t" });
+      assert.unreachable();
+    } catch (err) {
+      assert.ok(isConfvaultError(err, "SECRET_LEAK"), String(err));
+      assert.match(err.hint, /leakGuard\.allow/);
+    }
+    const file = h.ctx.layout.settings;
+    const settings = JSON.parse(readFileSync(file, "utf8"));
+    settings.leakGuard = { allow: ["//tests/fixture"] };
+    writeFileSync(file, JSON.stringify(settings, null, 2));
+    const ctx = await openHome({ dir: h.dir, env: h.env });
+    const r = await applyConfig({ ctx, config, reason: "with a sample key, allowed", actor: "t" });
+    assert.equal(await showFile({ ctx, ref: r.tag }), config);
+    settings.leakGuard = { allow: ["not a path"] };
+    writeFileSync(file, JSON.stringify(settings, null, 2));
+    try {
+      await openHome({ dir: h.dir, env: h.env });
+      assert.unreachable();
+    } catch (err) {
+      assert.ok(isConfvaultError(err, "SETTINGS_INVALID"), String(err));
+    }
+  } finally {
+    await h.cleanup();
+  }
 });
 
 test.run();
