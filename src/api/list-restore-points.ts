@@ -12,8 +12,9 @@ export async function listRestorePoints({
   limit?: number;
 }): Promise<RestorePoint[]> {
   try {
-    const tags = await ctx.engine.listTags("rp/");
-    return tags.slice(0, limit ?? tags.length).map((t) => {
+    // The limit goes to the engine, after ordering: `log -n 1` parses one message, not all.
+    const tags = await ctx.engine.listTags("rp/", limit === undefined ? {} : { limit });
+    return tags.map((t) => {
       const { subject, trailers } = parseTrailers(t.message);
       return {
         tag: t.name,

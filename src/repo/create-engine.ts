@@ -26,7 +26,8 @@ import { ObjectWriter } from "./object-writer.ts";
 import { assertRefFormat, refFormatProblem } from "./ref-name.ts";
 import { RefStore, type RefUpdate } from "./ref-store.ts";
 import type { RepoFs } from "./repo-fs.ts";
-import { compareTagsNewestFirst } from "./tag-order.ts";
+import { resolveRevision } from "./resolve-revision.ts";
+import { createTagIndex } from "./tag-index.ts";
 import { writeTrees } from "./write-trees.ts";
 
 export interface CreateRepoEngineOptions {
@@ -47,7 +48,6 @@ export interface CreateRepoEngineOptions {
 }
 
 const FULL_OID = /^[0-9a-f]{40}$/;
-const OID_PREFIX = /^[0-9a-f]{4,39}$/;
 const REF_HINT =
   "Give a branch ('main'), a restore point ('rp/…', see `confvault log`), a full ref ('refs/…') or a commit id (at least 4 hex digits).";
 
@@ -68,6 +68,8 @@ export function createRepoEngine({
   const writer = new ObjectWriter(fs, gitdir, io, durable);
   const reader = new ObjectReader(fs, gitdir);
   const refs = new RefStore(fs, gitdir, durable, staleLockMs);
+  // Restore points listed from `<gitdir>/confvault/tag-index`, checked against the refs.
+  const tagIndex = createTagIndex({ fs, gitdir, refs, readTag: (name, oid) => reader.readTag(name, oid) });
   // Writes and maintenance run one at a time: gc --prune=now must never see half a commit.
   let queue: Promise<unknown> = Promise.resolve();
   const exclusive = <T>(task: () => Promise<T>): Promise<T> => {
@@ -77,32 +79,13 @@ export function createRepoEngine({
   };
 
   async function resolveCommit(ref: string): Promise<string> {
-    const notFound = (why: string, data: Record<string, unknown> = {}): never => {
-      throw new ConfvaultError("REF_NOT_FOUND", `'${ref}' ${why}.`, REF_HINT, { ref, ...data });
-    };
-    if (typeof ref !== "string" || ref.length === 0) return notFound("is not a ref");
-    const lower = ref.toLowerCase();
-    if (FULL_OID.test(lower)) {
-      return (await reader.peelToCommit(lower)) ?? notFound("does not name a commit in this repository");
-    }
-    for (const candidate of refCandidates(ref)) {
-      const oid = await refs.read(candidate);
-      if (oid !== null) return (await reader.peelToCommit(oid)) ?? notFound(`points at ${oid}, not a commit`);
-    }
-    if (OID_PREFIX.test(lower)) {
-      const found = await reader.expandPrefix(lower);
-      if (found && "ambiguous" in found) {
-        throw new ConfvaultError(
-          "REF_NOT_FOUND",
-          `Commit id prefix '${ref}' is ambiguous (${found.ambiguous.length} objects match).`,
-          "Give more hex digits of the commit id.",
-          { ref, matches: found.ambiguous },
-        );
-      }
-      if (found)
-        return (await reader.peelToCommit(found.oid)) ?? notFound(`names ${found.oid}, not a commit`);
-    }
-    return notFound("is not a branch, tag or commit in this repository");
+    return resolveRevision(ref, {
+      readRef: (name) => refs.read(name),
+      peelToCommit: (oid) => reader.peelToCommit(oid),
+      readCommit: (oid) => reader.readCommit(oid),
+      expandPrefix: (prefix) => reader.expandPrefix(prefix),
+      listTags: () => listTags("rp/"),
+    });
   }
 
   async function commitFiles({
@@ -178,6 +161,7 @@ export function createRepoEngine({
       );
       await writer.flush();
       await refs.transaction([{ ref, oid, expected: null, onMismatch: () => tagExists(name) }]);
+      await tagIndex.created(name, oid);
       return oid;
     });
   }
@@ -191,6 +175,7 @@ export function createRepoEngine({
       }
       // The CLI handles a tag that lives in packed-refs (rewriting packed-refs under its lock).
       await git.run(["update-ref", "-d", ref, oid]);
+      await tagIndex.deleted([name]);
     });
   }
 
@@ -210,26 +195,13 @@ export function createRepoEngine({
         lines.push(`delete ${ref} ${oid}`);
       }
       await git.run(["update-ref", "--stdin"], { input: `${lines.join("\n")}\n` });
+      await tagIndex.deleted(names);
     });
   }
 
-  async function listTags(prefix = "rp/"): Promise<TagInfo[]> {
-    const found = await refs.list(`refs/tags/${prefix}`);
-    const names = [...found.keys()];
-    // Tag objects never change: a long-running process (serve, the scheduler) reads each once.
-    const tags = await mapLimit(names, 16, async (full) => {
-      const name = full.slice("refs/tags/".length);
-      const oid = found.get(full)!;
-      const key = `${name}\0${oid}`;
-      const cached = tagCache.get(key);
-      if (cached) return cached;
-      const tag = await reader.readTag(name, oid);
-      if (tag) tagCache.set(key, tag);
-      return tag;
-    });
-    const out = tags.filter((t): t is TagInfo => t !== null);
-    out.sort(compareTagsNewestFirst);
-    return out;
+  /** Newest first (tag-order.ts), `limit` applied after ordering; no tag object read once indexed. */
+  function listTags(prefix = "rp/", options: { limit?: number } = {}): Promise<TagInfo[]> {
+    return tagIndex.list(prefix, options.limit);
   }
 
   async function log({ ref, depth }: { ref: string; depth?: number }): Promise<CommitInfo[]> {
@@ -246,7 +218,6 @@ export function createRepoEngine({
   // Files of a commit never change: the files just committed (the next apply's parent) and
   // recent reads are served from memory instead of inflating commit, tree and blob again.
   const fileCache = createFileCache(64 * 1024 * 1024);
-  const tagCache = new Map<string, TagInfo>();
   const toCommit = (commit: string) =>
     FULL_OID.test(commit) ? Promise.resolve(commit) : resolveCommit(commit);
 
@@ -347,25 +318,4 @@ function tagExists(name: string): ConfvaultError {
     "Restore point names are unique; choose another name or omit it to get an automatic one.",
     { name },
   );
-}
-
-/** Where git looks for a short name, in git's order (tags before branches). */
-function refCandidates(ref: string): string[] {
-  if (ref.startsWith("refs/")) return refFormatProblem(ref) === null ? [ref] : [];
-  if (/^[A-Z_]+$/.test(ref) && ref.endsWith("HEAD")) return [ref];
-  if (refFormatProblem(ref, true) !== null) return [];
-  return [`refs/tags/${ref}`, `refs/heads/${ref}`, `refs/remotes/${ref}`];
-}
-
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }

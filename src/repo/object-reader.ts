@@ -1,4 +1,5 @@
-import git from "isomorphic-git";
+type IsoGit = typeof import("isomorphic-git").default;
+
 import { ConfvaultError } from "../errors/confvault-error.ts";
 import type { CommitInfo, Person, TagInfo } from "./engine.ts";
 import { stripTagSignature } from "./git-objects.ts";
@@ -12,6 +13,9 @@ import { tagSequence } from "./tag-order.ts";
  */
 export class ObjectReader {
   private cache: object = {};
+  // Loaded on the first read: listing restore points from the tag index needs no object, and
+  // isomorphic-git is the largest module a read-only command would otherwise compile.
+  private lib: Promise<IsoGit> | null = null;
 
   constructor(
     private readonly fs: RepoFs,
@@ -23,6 +27,11 @@ export class ObjectReader {
     this.cache = {};
   }
 
+  private git(): Promise<IsoGit> {
+    this.lib ??= import("isomorphic-git").then((m) => m.default);
+    return this.lib;
+  }
+
   private get args() {
     return { fs: this.fs, gitdir: this.gitdir, cache: this.cache };
   }
@@ -30,7 +39,7 @@ export class ObjectReader {
   /** The commit an oid names, peeling annotated tags; null when absent or not a commit. */
   async peelToCommit(oid: string): Promise<string | null> {
     try {
-      return (await git.readCommit({ ...this.args, oid })).oid;
+      return (await (await this.git()).readCommit({ ...this.args, oid })).oid;
     } catch (err) {
       if (isGitError(err, "NotFoundError") || isGitError(err, "ObjectTypeError")) return null;
       throw wrap(err, `reading ${oid}`);
@@ -40,7 +49,7 @@ export class ObjectReader {
   /** Full oid for a unique hex prefix; null when none; AMBIGUOUS list when several. */
   async expandPrefix(prefix: string): Promise<{ oid: string } | { ambiguous: string[] } | null> {
     try {
-      return { oid: await git.expandOid({ ...this.args, oid: prefix }) };
+      return { oid: await (await this.git()).expandOid({ ...this.args, oid: prefix }) };
     } catch (err) {
       if (isGitError(err, "NotFoundError")) return null;
       if (isGitError(err, "AmbiguousError")) {
@@ -53,7 +62,7 @@ export class ObjectReader {
 
   async readCommit(oid: string): Promise<CommitInfo> {
     try {
-      const { oid: commitOid, commit } = await git.readCommit({ ...this.args, oid });
+      const { oid: commitOid, commit } = await (await this.git()).readCommit({ ...this.args, oid });
       return {
         oid: commitOid,
         parents: commit.parent,
@@ -70,7 +79,7 @@ export class ObjectReader {
   /** An annotated tag, or null when `oid` is not a tag object (a lightweight tag). */
   async readTag(name: string, oid: string): Promise<TagInfo | null> {
     try {
-      const { tag } = await git.readTag({ ...this.args, oid });
+      const { tag } = await (await this.git()).readTag({ ...this.args, oid });
       if (tag.type !== "commit") return null;
       const message = stripTagSignature(tag.message);
       return {
@@ -90,7 +99,7 @@ export class ObjectReader {
   /** Type and raw content of an object (for signature checks). */
   async readRaw(oid: string): Promise<{ type: string; content: Uint8Array }> {
     try {
-      const { type, object } = await git.readObject({ ...this.args, oid, format: "content" });
+      const { type, object } = await (await this.git()).readObject({ ...this.args, oid, format: "content" });
       return { type, content: object as Uint8Array };
     } catch (err) {
       throw notFoundOr(err, `Object ${oid} was not found.`, oid);
@@ -99,7 +108,7 @@ export class ObjectReader {
 
   async readFile(commit: string, path: string): Promise<Uint8Array> {
     try {
-      const { blob } = await git.readBlob({ ...this.args, oid: commit, filepath: path });
+      const { blob } = await (await this.git()).readBlob({ ...this.args, oid: commit, filepath: path });
       return blob;
     } catch (err) {
       throw notFoundOr(err, `No file '${path}' in commit ${commit}.`, commit, path);
@@ -109,7 +118,7 @@ export class ObjectReader {
   async listFiles(commit: string): Promise<string[]> {
     const out: string[] = [];
     const walk = async (oid: string, prefix: string): Promise<void> => {
-      const { tree } = await git.readTree({ ...this.args, oid });
+      const { tree } = await (await this.git()).readTree({ ...this.args, oid });
       for (const entry of tree) {
         if (entry.type === "tree") await walk(entry.oid, `${prefix}${entry.path}/`);
         else if (entry.type === "blob") out.push(`${prefix}${entry.path}`);

@@ -12,6 +12,8 @@ const OID = /^[0-9a-f]{40}$/;
  */
 export class RefStore {
   private packed: { key: string; refs: Map<string, string> } | null = null;
+  /** What the last `list(prefix)` stat-ed before reading (packed-refs, loose folders), by prefix. */
+  private readonly listed = new Map<string, string[]>();
 
   constructor(
     private readonly fs: RepoFs,
@@ -39,14 +41,62 @@ export class RefStore {
 
   /** All refs under `prefix` (e.g. "refs/tags/rp/"), loose overriding packed. */
   async list(prefix: string): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    for (const [name, oid] of await this.packedRefs()) if (name.startsWith(prefix)) out.set(name, oid);
-    const dir = prefix.endsWith("/") ? prefix.slice(0, -1) : prefix.slice(0, prefix.lastIndexOf("/"));
-    await this.walkLoose(dir, prefix, out);
-    return out;
+    return (await this.listStamped(prefix)).refs;
   }
 
-  private async walkLoose(dir: string, prefix: string, out: Map<string, string>): Promise<void> {
+  /**
+   * `list`, with the stamp (see `stamp`) taken before the refs were read: a cache of what was
+   * derived from `refs` is current while `stamp(prefix)` still returns the same string.
+   */
+  async listStamped(prefix: string): Promise<{ refs: Map<string, string>; stamp: string | null }> {
+    const now = Date.now();
+    // Each stat is taken before what it covers is read, so a later change shows in `stamp`.
+    const parts = new Map<string, string | null>();
+    parts.set("packed-refs", await this.statPart("packed-refs", now));
+    const out = new Map<string, string>();
+    for (const [name, oid] of await this.packedRefs()) if (name.startsWith(prefix)) out.set(name, oid);
+    await this.walkLoose(looseRoot(prefix), prefix, out, parts, now);
+    this.listed.set(prefix, [...parts.keys()]);
+    return { refs: out, stamp: joinParts(parts) };
+  }
+
+  /**
+   * A cheap fingerprint of the refs under `prefix` for callers that cache what `list` gave:
+   * the stat of packed-refs and of every loose folder `list(prefix)` walked (git and we change
+   * loose refs by renaming a lock file over them or unlinking them, which touches the folder).
+   * Compare it with the stamp `listStamped` returned. Null (do not trust a cache) before the
+   * first `list`, and when any of them changed within the last second, where file-system
+   * clocks are too coarse to tell two changes apart.
+   */
+  async stamp(prefix: string): Promise<string | null> {
+    const known = this.listed.get(prefix);
+    if (!known) return null;
+    const now = Date.now();
+    const parts = new Map<string, string | null>();
+    await Promise.all(known.map(async (part) => parts.set(part, await this.statPart(part, now))));
+    return joinParts(parts);
+  }
+
+  /** "ino:size:mtime" of a path under the gitdir, "-" when absent, null when changed in the last second. */
+  private async statPart(path: string, now: number): Promise<string | null> {
+    try {
+      const st = await this.fs.promises.stat(`${this.gitdir}/${path}`);
+      return now - st.mtimeMs < 1000 ? null : `${st.ino}:${st.size}:${st.mtimeMs}`;
+    } catch (err) {
+      const code = errorCode(err);
+      if (code === "ENOENT" || code === "ENOTDIR") return "-";
+      throw err;
+    }
+  }
+
+  private async walkLoose(
+    dir: string,
+    prefix: string,
+    out: Map<string, string>,
+    parts: Map<string, string | null>,
+    now: number,
+  ): Promise<void> {
+    parts.set(dir, await this.statPart(dir, now));
     let entries: NodeFsDirent[];
     try {
       entries = await this.fs.promises.readdir(`${this.gitdir}/${dir}`, { withFileTypes: true });
@@ -54,15 +104,29 @@ export class RefStore {
       if (errorCode(err) === "ENOENT" || errorCode(err) === "ENOTDIR") return;
       throw err;
     }
-    await Promise.all(
-      entries.map(async (entry) => {
-        const name = `${dir}/${entry.name}`;
-        if (entry.isDirectory()) return this.walkLoose(name, prefix, out);
-        if (!name.startsWith(prefix) || entry.name.endsWith(".lock")) return;
-        const oid = await this.read(name);
-        if (oid) out.set(name, oid);
-      }),
-    );
+    const files: string[] = [];
+    const subfolders: string[] = [];
+    for (const entry of entries) {
+      const name = `${dir}/${entry.name}`;
+      if (entry.isDirectory()) subfolders.push(name);
+      else if (name.startsWith(prefix) && !entry.name.endsWith(".lock")) files.push(name);
+    }
+    // Thousands of 41-byte files: read synchronously. fs.promises costs ~50 µs of main-thread
+    // time per file (a FileHandle, four round trips to the thread pool), a sync read ~8 µs,
+    // so 2,000 restore points take ~16 ms instead of ~110 ms.
+    for (const name of files) {
+      let text: string;
+      try {
+        text = this.fs.readFileSync(`${this.gitdir}/${name}`, "utf8").trim();
+      } catch (err) {
+        const code = errorCode(err);
+        if (code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR") continue; // deleted meanwhile
+        throw err;
+      }
+      const oid = text.startsWith("ref: ") ? await this.read(name) : OID.test(text) ? text : null;
+      if (oid) out.set(name, oid);
+    }
+    await Promise.all(subfolders.map((name) => this.walkLoose(name, prefix, out, parts, now)));
   }
 
   /** packed-refs as a map, re-read only when the file changed. */
@@ -205,6 +269,22 @@ export class RefStore {
       { ref },
     );
   }
+}
+
+/** The folder under which the loose refs of `prefix` live ("refs/tags/rp/" → "refs/tags/rp"). */
+function looseRoot(prefix: string): string {
+  return prefix.endsWith("/") ? prefix.slice(0, -1) : prefix.slice(0, prefix.lastIndexOf("/"));
+}
+
+/** One string for a set of stat parts (sorted by path); null when any part is racy. */
+function joinParts(parts: Map<string, string | null>): string | null {
+  const out: string[] = [];
+  for (const key of [...parts.keys()].sort()) {
+    const value = parts.get(key);
+    if (value === null || value === undefined) return null;
+    out.push(`${key}=${value}`);
+  }
+  return out.join("|");
 }
 
 export interface RefUpdate {

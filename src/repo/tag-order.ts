@@ -44,9 +44,7 @@ export function comparePointsNewestFirst(a: OrderedPoint, b: OrderedPoint): numb
   return b.sequence - a.sequence || b.time - a.time || compareNatural(b.name, a.name);
 }
 
+/** `comparePointsNewestFirst` over tags, without allocating (it sorts thousands of them). */
 export function compareTagsNewestFirst(a: TagInfo, b: TagInfo): number {
-  return comparePointsNewestFirst(
-    { name: a.name, sequence: a.sequence, time: a.tagger.timestamp },
-    { name: b.name, sequence: b.sequence, time: b.tagger.timestamp },
-  );
+  return b.sequence - a.sequence || b.tagger.timestamp - a.tagger.timestamp || compareNatural(b.name, a.name);
 }
