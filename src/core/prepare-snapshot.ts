@@ -10,6 +10,7 @@ import { unsealBundle } from "../seal/unseal-bundle.ts";
 import { scanXml } from "../xml/scan-xml.ts";
 import type { XmlScan } from "../xml/types.ts";
 import { decodeManifest, type Manifest, type Source, sha256Hex } from "./manifest.ts";
+import { repoGuideFiles } from "./repo-guide.ts";
 
 export const CONFIG_FILE = "config.xml";
 export const SEALED_FILE = "secrets.sealed.age";
@@ -162,7 +163,13 @@ export async function prepareSnapshot(ctx: HomeContext, input: SnapshotInput): P
   }
   sealed ??= await sealBundle(bundle, keys.recipients);
 
-  const files: Record<string, Uint8Array> = { [CONFIG_FILE]: lifted.bytes, [SEALED_FILE]: sealed };
+  const files: Record<string, Uint8Array> = {
+    [CONFIG_FILE]: lifted.bytes,
+    [SEALED_FILE]: sealed,
+    // .gitattributes and a README from the first restore point on (older repositories get them
+    // with their next change; neither is part of the policy or its diff).
+    ...repoGuideFiles({ profile: profile.name, cluster: settings.cluster }),
+  };
   let keyring = input.keyring;
   if (!keyring && parent && parentManifest?.files[KEYRING_FILE]) {
     keyring = await engine.readFile(parent, KEYRING_FILE);
