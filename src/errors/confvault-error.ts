@@ -12,6 +12,7 @@ export type ErrorCode =
   | "UNSUPPORTED_ENCODING"
   | "BAD_REF_NAME"
   | "REF_NOT_FOUND"
+  | "REF_AMBIGUOUS"
   | "TAG_EXISTS"
   | "NOT_FOUND"
   | "HOME_NOT_FOUND"

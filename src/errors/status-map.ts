@@ -10,6 +10,7 @@ export function exitCodeFor(code: ErrorCode): 1 | 2 {
     case "XML_EXTERNAL_ENTITY":
     case "UNSUPPORTED_ENCODING":
     case "BAD_REF_NAME":
+    case "REF_AMBIGUOUS":
     case "SETTINGS_INVALID":
     case "CERT_KEY_MISMATCH":
     case "SECRET_LEAK":
@@ -30,6 +31,7 @@ export function httpStatusFor(code: ErrorCode): number {
     case "XML_EXTERNAL_ENTITY":
     case "UNSUPPORTED_ENCODING":
     case "BAD_REF_NAME":
+    case "REF_AMBIGUOUS":
     case "CERT_KEY_MISMATCH":
     case "SECRET_LEAK":
       return 400;

@@ -26,6 +26,7 @@ import { ObjectWriter } from "./object-writer.ts";
 import { assertRefFormat, refFormatProblem } from "./ref-name.ts";
 import { RefStore, type RefUpdate } from "./ref-store.ts";
 import type { RepoFs } from "./repo-fs.ts";
+import { resolveRevision } from "./resolve-revision.ts";
 import { createTagIndex } from "./tag-index.ts";
 import { writeTrees } from "./write-trees.ts";
 
@@ -47,7 +48,6 @@ export interface CreateRepoEngineOptions {
 }
 
 const FULL_OID = /^[0-9a-f]{40}$/;
-const OID_PREFIX = /^[0-9a-f]{4,39}$/;
 const REF_HINT =
   "Give a branch ('main'), a restore point ('rp/…', see `confvault log`), a full ref ('refs/…') or a commit id (at least 4 hex digits).";
 
@@ -79,32 +79,13 @@ export function createRepoEngine({
   };
 
   async function resolveCommit(ref: string): Promise<string> {
-    const notFound = (why: string, data: Record<string, unknown> = {}): never => {
-      throw new ConfvaultError("REF_NOT_FOUND", `'${ref}' ${why}.`, REF_HINT, { ref, ...data });
-    };
-    if (typeof ref !== "string" || ref.length === 0) return notFound("is not a ref");
-    const lower = ref.toLowerCase();
-    if (FULL_OID.test(lower)) {
-      return (await reader.peelToCommit(lower)) ?? notFound("does not name a commit in this repository");
-    }
-    for (const candidate of refCandidates(ref)) {
-      const oid = await refs.read(candidate);
-      if (oid !== null) return (await reader.peelToCommit(oid)) ?? notFound(`points at ${oid}, not a commit`);
-    }
-    if (OID_PREFIX.test(lower)) {
-      const found = await reader.expandPrefix(lower);
-      if (found && "ambiguous" in found) {
-        throw new ConfvaultError(
-          "REF_NOT_FOUND",
-          `Commit id prefix '${ref}' is ambiguous (${found.ambiguous.length} objects match).`,
-          "Give more hex digits of the commit id.",
-          { ref, matches: found.ambiguous },
-        );
-      }
-      if (found)
-        return (await reader.peelToCommit(found.oid)) ?? notFound(`names ${found.oid}, not a commit`);
-    }
-    return notFound("is not a branch, tag or commit in this repository");
+    return resolveRevision(ref, {
+      readRef: (name) => refs.read(name),
+      peelToCommit: (oid) => reader.peelToCommit(oid),
+      readCommit: (oid) => reader.readCommit(oid),
+      expandPrefix: (prefix) => reader.expandPrefix(prefix),
+      listTags: () => listTags("rp/"),
+    });
   }
 
   async function commitFiles({
@@ -337,12 +318,4 @@ function tagExists(name: string): ConfvaultError {
     "Restore point names are unique; choose another name or omit it to get an automatic one.",
     { name },
   );
-}
-
-/** Where git looks for a short name, in git's order (tags before branches). */
-function refCandidates(ref: string): string[] {
-  if (ref.startsWith("refs/")) return refFormatProblem(ref) === null ? [ref] : [];
-  if (/^[A-Z_]+$/.test(ref) && ref.endsWith("HEAD")) return [ref];
-  if (refFormatProblem(ref, true) !== null) return [];
-  return [`refs/tags/${ref}`, `refs/heads/${ref}`, `refs/remotes/${ref}`];
 }

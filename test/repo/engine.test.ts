@@ -278,6 +278,7 @@ test("resolveCommit takes branches, tags, refs/…, full and short oids; unknown
       "HEAD",
       "refs/heads/main",
       "rp/x",
+      "x",
       "refs/tags/rp/x",
       c1,
       c1.toUpperCase(),
@@ -290,7 +291,6 @@ test("resolveCommit takes branches, tags, refs/…, full and short oids; unknown
     for (const ref of [
       "nope",
       "rp/nope",
-      "x",
       "",
       "../config",
       "refs/heads/../../config",
