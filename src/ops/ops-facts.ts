@@ -2,6 +2,7 @@ import { parseTrailers } from "../core/commit-message.ts";
 import { decodeManifest } from "../core/manifest.ts";
 import { MANIFEST_FILE, SEALED_FILE } from "../core/prepare-snapshot.ts";
 import type { HomeContext } from "../home/context.ts";
+import type { CommitInfo } from "../repo/engine.ts";
 import { readSyncStatus } from "../sync/sync-status.ts";
 import { type DrillsState, readDrills } from "./drill-store.ts";
 import { type RemoteHealth, remoteHealth } from "./push-history.ts";
@@ -90,4 +91,47 @@ function countBySource(messages: string[]): Record<string, number> {
     out[source] = (out[source] ?? 0) + 1;
   }
   return out;
+}
+
+/** Changes on main by their Confvault-Source trailer, every commit since the first. */
+export interface ChangeCounts {
+  /** Every source except "restore" (apply, capture, merge, sync, rotate, …). */
+  applies: Record<string, number>;
+  /** Restores and rollbacks, automatic ones included (source "restore"). */
+  restores: number;
+}
+
+/**
+ * Counts the changes in main's first-parent history, CLI and API alike. main is never
+ * rewritten, so the counts only grow (unlike restore points, which prune removes): they suit
+ * Prometheus counters. Each call reads only the commits made since the previous one; a shallow
+ * repository (recovered with --shallow) counts the commits it has.
+ */
+export function createChangeCounter(): (ctx: HomeContext) => Promise<ChangeCounts> {
+  let seen: { tip: string; bySource: Record<string, number> } | null = null;
+  return async (ctx) => {
+    const tip = await ctx.engine.branchTip("main");
+    if (!tip) return { applies: {}, restores: 0 };
+    if (seen?.tip !== tip) {
+      const fresh: Record<string, number> = {};
+      let oid: string | undefined = tip;
+      let reachedSeen = false;
+      while (oid) {
+        if (oid === seen?.tip) {
+          reachedSeen = true;
+          break;
+        }
+        const commit: CommitInfo | null = await ctx.engine.readCommit(oid).catch(() => null);
+        if (!commit) break;
+        const source = parseTrailers(commit.message).trailers["Confvault-Source"] ?? "unknown";
+        fresh[source] = (fresh[source] ?? 0) + 1;
+        oid = commit.parents[0];
+      }
+      const bySource = reachedSeen && seen ? { ...seen.bySource } : {};
+      for (const [k, n] of Object.entries(fresh)) bySource[k] = (bySource[k] ?? 0) + n;
+      seen = { tip, bySource };
+    }
+    const { restore = 0, ...applies } = seen.bySource;
+    return { applies, restores: restore };
+  };
 }

@@ -1,6 +1,6 @@
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { HomeContext } from "../home/context.ts";
-import { gatherOpsFacts, type OpsFacts } from "./ops-facts.ts";
+import { type ChangeCounts, createChangeCounter, gatherOpsFacts, type OpsFacts } from "./ops-facts.ts";
 
 export interface OpsMetrics {
   scheduleRuns: Counter<"job" | "result">;
@@ -78,6 +78,65 @@ export function registerOpsMetrics(registry: Registry, ctx: HomeContext): OpsMet
       this.reset();
       for (const [source, n] of Object.entries((await facts())?.restorePointsBySource ?? {}))
         this.set({ source }, n);
+    },
+  });
+  new Gauge({
+    name: "confvault_remote_last_push_ok",
+    help: "1 when the last push to each off-site remote succeeded, 0 when it failed (no series: never pushed)",
+    labelNames: ["remote"] as const,
+    registers,
+    async collect() {
+      this.reset();
+      for (const r of (await facts())?.remotes ?? [])
+        if (r.lastPush) this.set({ remote: r.name }, r.lastPush.ok ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "confvault_remote_failing_since_timestamp_seconds",
+    help: "Unix time of the first failed push to each remote since its last success (no series while it works)",
+    labelNames: ["remote"] as const,
+    registers,
+    async collect() {
+      this.reset();
+      for (const r of (await facts())?.remotes ?? []) {
+        const since = seconds(r.failingSince);
+        if (since !== undefined) this.set({ remote: r.name }, since);
+      }
+    },
+  });
+  // Counted from main's history, not from this process's requests: CLI applies, merges, syncs
+  // and restores made while serve was down count too, and a restart does not reset them. The
+  // source label is the same Confvault-Source trailer confvault_restore_points counts by.
+  const changes = createChangeCounter();
+  let counted: Promise<ChangeCounts | null> | undefined;
+  const countChanges = () => {
+    counted = changes(ctx).catch((err) => {
+      ctx.logger.warn({ err: (err as Error).message }, "metrics: could not read the history of main");
+      return null;
+    });
+    return counted;
+  };
+  new Counter({
+    name: "confvault_applies_total",
+    help: "Changes on main by the source that made them (apply, capture, merge, sync, rotate), CLI and API alike, counted from the repository's history",
+    labelNames: ["source"] as const,
+    registers,
+    async collect() {
+      const c = await countChanges();
+      if (!c) return;
+      this.reset();
+      for (const [source, n] of Object.entries(c.applies)) this.inc({ source }, n);
+    },
+  });
+  new Counter({
+    name: "confvault_restores_total",
+    help: "Restores and rollbacks on main (automatic rollbacks included), CLI and API alike, counted from the repository's history",
+    registers,
+    async collect() {
+      const c = await (counted ?? countChanges());
+      if (!c) return;
+      this.reset();
+      this.inc(c.restores);
     },
   });
   return {

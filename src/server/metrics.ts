@@ -11,8 +11,26 @@ export interface AppMetrics {
   lastRestorePoint: Gauge;
   /** Cluster sync (master): master sequence minus the sequence each slave applied. */
   nodeLag: Gauge<"node">;
+  /** Cluster sync (master): the joined nodes' contact and health, read on each scrape (see NodeHealthSource). */
+  nodeHealth: NodeHealthSource;
   syncPushes: Counter<"result">;
   syncDuration: Histogram;
+}
+
+/** One joined slave as the master sees it, for the per-node gauges. */
+export interface NodeHealth {
+  node: string;
+  /** Unix time of the last ack, poll, delivered webhook or join (seconds). */
+  lastContact: number;
+  healthy: boolean;
+}
+
+/**
+ * Where the per-node gauges read from: the master's sync sets `read` when it starts (the
+ * registry of joined nodes); with none (standalone, slave) the gauges have no series.
+ */
+export interface NodeHealthSource {
+  read?: () => Promise<NodeHealth[]>;
 }
 
 export interface MetricsOptions {
@@ -29,8 +47,36 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
     registry.removeSingleMetric(`${name}_total`);
   }
   const registers = [registry];
+  const nodeHealth: NodeHealthSource = {};
+  // Both per-node gauges come from one read of the registry per scrape (the first refreshes).
+  let nodes: Promise<NodeHealth[]> = Promise.resolve([]);
+  const readNodes = () => {
+    nodes = nodeHealth.read ? nodeHealth.read().catch(() => []) : Promise.resolve([]);
+    return nodes;
+  };
+  new Gauge({
+    name: "confvault_node_last_contact_timestamp_seconds",
+    help: "Master: Unix time a joined slave was last heard from (ack, poll, delivered webhook; its join before any)",
+    labelNames: ["node"] as const,
+    registers,
+    async collect() {
+      this.reset();
+      for (const n of await readNodes()) this.set({ node: n.node }, n.lastContact);
+    },
+  });
+  new Gauge({
+    name: "confvault_node_healthy",
+    help: "Master: 1 when a slave was heard from within 3 poll intervals, is reachable and its last apply succeeded; else 0",
+    labelNames: ["node"] as const,
+    registers,
+    async collect() {
+      this.reset();
+      for (const n of await nodes) this.set({ node: n.node }, n.healthy ? 1 : 0);
+    },
+  });
   return {
     registry,
+    nodeHealth,
     httpRequests: new Counter({
       name: "confvault_http_requests_total",
       help: "HTTP requests answered, by method, matched route and status",
@@ -45,8 +91,10 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
       registers,
     }),
     applies: new Counter({
-      name: "confvault_applies_total",
-      help: "Applies through the API, by result (changed, unchanged, dry_run, rolled_back, error)",
+      // Outcomes of this process's HTTP applies, refused ones included (they leave no history);
+      // every apply ever made, CLI too, is confvault_applies_total (src/ops/ops-metrics.ts).
+      name: "confvault_api_applies_total",
+      help: "Applies through this process's HTTP API, by result (changed, unchanged, dry_run, rolled_back, error)",
       labelNames: ["result"] as const,
       registers,
     }),
@@ -57,8 +105,8 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
       registers,
     }),
     restores: new Counter({
-      name: "confvault_restores_total",
-      help: "Restores through the API, by result (restored, dry_run, error)",
+      name: "confvault_api_restores_total",
+      help: "Restores through this process's HTTP API, by result (restored, dry_run, error)",
       labelNames: ["result"] as const,
       registers,
     }),

@@ -2,8 +2,9 @@ import { promises as fsp } from "node:fs";
 import { z } from "zod";
 import { ConfvaultError } from "../errors/confvault-error.ts";
 import type { HomeContext } from "../home/context.ts";
+import { parseCron } from "../ops/cron-times.ts";
 import { validateRecipients } from "../seal/recipients.ts";
-import type { AppMetrics } from "../server/metrics.ts";
+import type { AppMetrics, NodeHealth } from "../server/metrics.ts";
 import { hashToken } from "../server/tokens.ts";
 import { type ClusterStatus, clusterStatus } from "./cluster-status.ts";
 import { type Ack, createFanOut, type HeldRollout } from "./fan-out.ts";
@@ -85,7 +86,8 @@ function badInput(what: string, issues: z.core.$ZodIssue[], hint: string): never
 export async function createMasterSync(options: {
   ctx: HomeContext;
   fetch?: FetchLike;
-  metrics?: Pick<AppMetrics, "nodeLag" | "syncPushes" | "syncDuration">;
+  metrics?: Pick<AppMetrics, "nodeLag" | "syncPushes" | "syncDuration"> &
+    Partial<Pick<AppMetrics, "nodeHealth">>;
 }): Promise<MasterSyncApi & { start(): void; stop(): Promise<void> }> {
   const { ctx } = options;
   const paths = syncPaths(ctx.layout.state);
@@ -220,9 +222,16 @@ export async function createMasterSync(options: {
     );
   };
 
+  // The per-node gauges: a slave not heard from within 3 poll intervals is unhealthy however
+  // small its lag (a dead slave acks nothing, so its lag would otherwise stay where it was).
+  const staleAfterMs = nodeStaleAfterMs(ctx.settings.sync);
+  const readNodeHealth = async () =>
+    (await registry.list()).map((n) => nodeHealth(n, ctx.now().getTime(), staleAfterMs));
+
   return {
     ...api,
     start() {
+      if (options.metrics?.nodeHealth) options.metrics.nodeHealth.read = readNodeHealth;
       // Derive the identity now (scrypt), not when the first restore point is to be pushed.
       void ctx
         .keys()
@@ -240,9 +249,47 @@ export async function createMasterSync(options: {
       });
     },
     async stop() {
+      if (options.metrics?.nodeHealth?.read === readNodeHealth) delete options.metrics.nodeHealth.read;
       watcher?.stop();
       fanOut.stop();
       await registry.flush();
     },
+  };
+}
+
+/**
+ * How long a slave may stay silent before the master calls it unhealthy: 3 of its poll
+ * intervals (the largest gap of `sync.pollSchedule`, as the master's settings give it, plus the
+ * poll jitter). A slave that polls on time is always heard from well within it.
+ */
+export function nodeStaleAfterMs(sync: { pollSchedule: string; pollJitterMs: number }): number {
+  const week = 7 * 86_400_000;
+  let interval = week;
+  try {
+    const cron = parseCron(sync.pollSchedule);
+    const now = new Date();
+    const fires: number[] = [];
+    let before = now;
+    while (fires.length < 8) {
+      const t = cron.previous(before, new Date(now.getTime() - week));
+      if (!t) break;
+      fires.push(t.getTime());
+      before = new Date(t.getTime() - 1000);
+    }
+    if (fires.length >= 2) interval = Math.max(...fires.slice(1).map((t, i) => fires[i]! - t));
+  } catch {
+    // An invalid schedule is reported by the slave that runs it; assume a weekly poll here.
+  }
+  return 3 * (interval + sync.pollJitterMs);
+}
+
+/** One node's last contact (its join when it never called since) and health, for the gauges. */
+export function nodeHealth(n: NodeRecord, nowMs: number, staleAfterMs: number): NodeHealth {
+  const contact = Date.parse(n.lastContact ?? n.joinedAt);
+  const fresh = Number.isFinite(contact) && nowMs - contact <= staleAfterMs;
+  return {
+    node: n.name,
+    lastContact: Number.isFinite(contact) ? contact / 1000 : 0,
+    healthy: fresh && n.reachable !== false && n.lastResult?.ok !== false,
   };
 }

@@ -159,7 +159,7 @@ test("the HTTP API applies, lists, shows, diffs and restores; a CLI apply is see
       sample,
     );
     const metrics = await (await fetch(`${url}/metrics`)).text();
-    assert.match(metrics, /confvault_applies_total\{result="changed"\} 1/);
+    assert.match(metrics, /confvault_api_applies_total\{result="changed"\} 1/);
     await git(path.join(base, "home/repo.git"), "fsck", "--strict", "--no-progress");
   } finally {
     const exited = new Promise((r) => server.once("exit", r));

@@ -446,7 +446,7 @@ test("/metrics exposes request counts by route pattern and apply results", async
     text,
     'confvault_http_requests_total{method="GET",route="/api/v1/restore-points/:path{.+}",status="200"} 1',
   );
-  assert.match(text, 'confvault_applies_total{result="changed"} 1');
+  assert.match(text, 'confvault_api_applies_total{result="changed"} 1');
   assert.match(text, "confvault_apply_duration_seconds_count 1");
   assert.match(text, "process_cpu_user_seconds_total");
 });

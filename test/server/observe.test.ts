@@ -32,8 +32,8 @@ test("two apps keep separate metric registries", async () => {
   const a = createMetrics();
   const b = createMetrics();
   a.applies.inc({ result: "changed" });
-  assert.match(await a.registry.metrics(), 'confvault_applies_total{result="changed"} 1');
-  assert.not.match(await b.registry.metrics(), 'confvault_applies_total{result="changed"}');
+  assert.match(await a.registry.metrics(), 'confvault_api_applies_total{result="changed"} 1');
+  assert.not.match(await b.registry.metrics(), 'confvault_api_applies_total{result="changed"}');
 });
 
 test.run();
