@@ -1,7 +1,10 @@
 import { errorCode, type RepoFs } from "./repo-fs.ts";
 
 export interface RepoSize {
-  /** Bytes on disk: loose objects, packs, objects/info and the gitdir's top-level files (packed-refs, config…). */
+  /**
+   * Bytes on disk: loose objects, packs, objects/info, the tag index (confvault/) and the
+   * gitdir's top-level files (packed-refs, config…); loose refs (41 bytes each) are left out.
+   */
   bytes: number;
   looseObjects: number;
   packs: number;
@@ -26,11 +29,12 @@ export async function measureRepoSize(fs: RepoFs, gitdir: string, sample = 256):
     });
   const size = async (file: string) => (await fs.promises.stat(file).catch(() => ({ size: 0 }))).size;
   const objects = `${gitdir}/objects`;
-  const [top, fanout, packDir, info] = await Promise.all([
+  const [top, fanout, packDir, info, ours] = await Promise.all([
     list(gitdir),
     list(objects),
     list(`${objects}/pack`),
     list(`${objects}/info`),
+    list(`${gitdir}/confvault`),
   ]);
   const folders = fanout.filter((e) => e.isDirectory() && FANOUT.test(e.name)).map((e) => e.name);
   const loose = (
@@ -55,6 +59,7 @@ export async function measureRepoSize(fs: RepoFs, gitdir: string, sample = 256):
     ...top.filter((e) => e.isFile()).map((e) => `${gitdir}/${e.name}`),
     ...packDir.filter((e) => e.isFile()).map((e) => `${objects}/pack/${e.name}`),
     ...info.filter((e) => e.isFile()).map((e) => `${objects}/info/${e.name}`),
+    ...ours.filter((e) => e.isFile()).map((e) => `${gitdir}/confvault/${e.name}`),
   ];
   const fixed = (await Promise.all(files.map(size))).reduce((a, b) => a + b, 0);
   return {
