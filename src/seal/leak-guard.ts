@@ -3,6 +3,7 @@ import { ConfvaultError } from "../errors/confvault-error.ts";
 import { scanXml } from "../xml/scan-xml.ts";
 import type { ElementSpan } from "../xml/types.ts";
 import { binaryString } from "./binary-string.ts";
+import { markerEncodingOf, markerText } from "./marker-encoding.ts";
 import { SECRET_MARKER_EXACT } from "./secret-marker.ts";
 
 export type LeakKind =
@@ -142,7 +143,12 @@ function findLeaks(files: Readonly<Record<string, Uint8Array>>, options: LeakGua
     }
     for (const span of spans) {
       if (span.hasChildren || span.contentEnd <= span.contentStart) continue;
-      if (!SECRET_MARKER_EXACT.test(text.slice(span.contentStart, span.contentEnd))) {
+      const encoding = markerEncodingOf(bytes);
+      const content =
+        encoding === "ascii"
+          ? text.slice(span.contentStart, span.contentEnd)
+          : markerText(bytes.subarray(span.contentStart, span.contentEnd), encoding);
+      if (!SECRET_MARKER_EXACT.test(content)) {
         hits.push(["unsealed-secret-element", span.contentStart]);
       }
     }

@@ -1,6 +1,7 @@
 import { base64 } from "@scure/base";
 import { ConfvaultError } from "../errors/confvault-error.ts";
 import type { ElementSpan } from "../xml/types.ts";
+import { encodeMarker, markerByteLength, markerEncodingOf, markerText } from "./marker-encoding.ts";
 import { SECRET_MARKER_EXACT, secretMarker } from "./secret-marker.ts";
 
 export { restoreSecrets } from "./restore-secrets.ts";
@@ -41,11 +42,11 @@ export function liftSecrets(
   const secrets: Record<string, string> = {};
   const existingMarkers: string[] = [];
   const pieces: Uint8Array[] = [];
-  const enc = new TextEncoder();
+  const encoding = markerEncodingOf(bytes);
   let at = 0;
   for (const span of leaves) {
     const raw = bytes.subarray(span.contentStart, span.contentEnd);
-    const asText = raw.length === 44 ? new TextDecoder().decode(raw) : "";
+    const asText = raw.length === markerByteLength(encoding) ? markerText(raw, encoding) : "";
     if (SECRET_MARKER_EXACT.test(asText)) {
       if (!existingMarkers.includes(asText)) existingMarkers.push(asText);
       continue;
@@ -63,7 +64,7 @@ export function liftSecrets(
       );
     }
     secrets[marker] = value;
-    pieces.push(bytes.subarray(at, span.contentStart), enc.encode(marker));
+    pieces.push(bytes.subarray(at, span.contentStart), encodeMarker(marker, encoding));
     at = span.contentEnd;
   }
   pieces.push(bytes.subarray(at));

@@ -1,7 +1,7 @@
 import { base64 } from "@scure/base";
 import { ConfvaultError } from "../errors/confvault-error.ts";
 import { binaryString } from "./binary-string.ts";
-import { SECRET_MARKER_RE } from "./secret-marker.ts";
+import { markerEncodingOf, markerSearch } from "./marker-encoding.ts";
 
 /**
  * Puts the raw secret bytes back in place of every marker: the inverse of liftSecrets, byte
@@ -16,8 +16,11 @@ export function restoreSecrets(bytes: Uint8Array, secrets: Readonly<Record<strin
   const pieces: Uint8Array[] = [];
   let at = 0;
   let size = 0;
-  for (const m of text.matchAll(new RegExp(SECRET_MARKER_RE.source, "g"))) {
-    const marker = m[0];
+  const encoding = markerEncodingOf(bytes);
+  const search = markerSearch(encoding);
+  for (const m of text.matchAll(search.re)) {
+    if (encoding !== "ascii" && m.index % 2 !== 0) continue; // not on a UTF-16 unit boundary
+    const marker = search.markerOf(m[0]);
     const value = Object.hasOwn(secrets, marker) ? secrets[marker] : undefined;
     if (typeof value !== "string") {
       throw new ConfvaultError(
@@ -31,7 +34,7 @@ export function restoreSecrets(bytes: Uint8Array, secrets: Readonly<Record<strin
     const raw = base64.decode(value);
     pieces.push(bytes.subarray(at, m.index), raw);
     size += m.index - at + raw.length;
-    at = m.index + marker.length;
+    at = m.index + m[0].length;
   }
   if (pieces.length === 0) return bytes.slice();
   pieces.push(bytes.subarray(at));

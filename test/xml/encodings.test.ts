@@ -5,6 +5,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { isConfvaultError } from "../../src/errors/confvault-error.ts";
 import { exitCodeFor } from "../../src/errors/status-map.ts";
+import { checkForLeaks } from "../../src/seal/leak-guard.ts";
+import { liftSecrets, restoreSecrets } from "../../src/seal/lift-secrets.ts";
 import { supportedEncodings } from "../../src/xml/decode-xml-bytes.ts";
 import { scanXml } from "../../src/xml/scan-xml.ts";
 import { ROOT, TEST_KEY, tempDir } from "../helpers/temp-home.ts";
@@ -289,8 +291,7 @@ test("every listed encoding decodes in this runtime, and each test case uses one
       assert.is(init.code, 0, init.stderr);
       const applied: [string, Uint8Array][] = [];
       for (const [i, c] of CASES.entries()) {
-        // UTF-16 keeps no secret element: markers are ASCII bytes, spliced into UTF-16 they would not be characters.
-        const bytes = encode(c, c.bom === undefined);
+        const bytes = encode(c, true);
         const file = path.join(base, `c${i}.xml`);
         await fsp.writeFile(file, bytes);
         const tag = `enc-${i}`;
@@ -300,10 +301,18 @@ test("every listed encoding decodes in this runtime, and each test case uses one
         assert.is(shown.code, 0, `${c.iconv}: ${shown.stderr}`);
         assert.equal(new Uint8Array(shown.stdout), bytes, `${c.iconv}: show`);
         applied.push([tag, bytes]);
+        // The repository copy is a valid document in its own encoding, the secret replaced by a marker.
+        const committed = new Uint8Array(
+          execFileSync("git", [`--git-dir=${path.join(home, "repo.git")}`, "show", `rp/${tag}:config.xml`]),
+        );
+        const scan = scanXml(committed, { patterns: ["//password"] });
+        const pw = scan.matches[0];
+        const marker = new TextDecoder(c.whatwg).decode(committed.subarray(pw.contentStart, pw.contentEnd));
+        assert.match(marker, /^confvault-secret:v1:[0-9a-f]{24}$/, c.iconv);
+        assert.not.ok(new TextDecoder(c.whatwg).decode(committed).includes("long secret value"), c.iconv);
       }
-      // The repository copy keeps the document's encoding: markers replace the secret, nothing else changes.
       const live = path.join(base, "live/etc/appliance/config.xml");
-      for (const [tag, bytes] of [applied[0], applied[9], applied[16]]) {
+      for (const [tag, bytes] of [applied[0], applied[9], applied[16], applied[19]]) {
         const r = await cli([...h, "restore", `rp/${tag}`, "-m", `back to ${tag}`], env);
         assert.is(r.code, 0, r.stderr);
         assert.equal(new Uint8Array(await fsp.readFile(live)), bytes, `restore rp/${tag}`);
@@ -313,6 +322,27 @@ test("every listed encoding decodes in this runtime, and each test case uses one
     }
   },
 );
+
+test("UTF-16 secrets: the marker is spliced in as UTF-16 and restored byte for byte; the leak guard reads it", () => {
+  for (const c of CASES.filter((x) => x.bom)) {
+    const bytes = encode(c, true);
+    const spans = scanXml(bytes, { patterns: ["//password"] }).matches;
+    const lifted = liftSecrets(bytes, spans, new Uint8Array(32).fill(7));
+    const scan = scanXml(lifted.bytes, { patterns: ["//password"] });
+    const text = new TextDecoder(c.whatwg).decode(
+      lifted.bytes.subarray(scan.matches[0].contentStart, scan.matches[0].contentEnd),
+    );
+    assert.is(text, Object.keys(lifted.secrets)[0], c.iconv);
+    assert.equal(restoreSecrets(lifted.bytes, lifted.secrets), bytes, c.iconv);
+    checkForLeaks({ "config.xml": lifted.bytes }, { secretSpans: { "config.xml": scan.matches } });
+    // A config taken back from the repository keeps its markers as they are.
+    assert.equal(
+      liftSecrets(lifted.bytes, scan.matches, new Uint8Array(32).fill(7)).existingMarkers,
+      [text],
+      c.iconv,
+    );
+  }
+});
 
 test("an unknown or unusable encoding is UNSUPPORTED_ENCODING (exit 2) with the supported list", () => {
   const utf8 = (s: string) => new TextEncoder().encode(s);
