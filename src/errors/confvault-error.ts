@@ -30,6 +30,7 @@ export type ErrorCode =
   | "KEY_MISSING"
   | "WRONG_KEY"
   | "LIVE_WRITE_FAILED"
+  | "REPORT_FAILED"
   | "SEAL_TAMPERED"
   | "SECRET_LEAK"
   | "CERT_KEY_MISMATCH"
@@ -45,6 +46,7 @@ export type ErrorCode =
   | "INSECURE_TRANSPORT"
   | "TLS_UNTRUSTED"
   | "TLS_INVALID"
+  | "PORT_IN_USE"
   | "INTERNAL";
 
 export class ConfvaultError extends Error {

@@ -1,68 +1,22 @@
 import type { ErrorCode } from "./confvault-error.ts";
+import { errorClass } from "./error-table.ts";
+
+/*
+ * Both maps read the one error table (error-table.ts): add a code there, with its exit status,
+ * HTTP status and default hint, and the CLI, the server and the README's table follow.
+ */
 
 /** CLI exit codes: 2 for bad usage or bad input, 1 for everything that failed otherwise. */
 export function exitCodeFor(code: ErrorCode): 1 | 2 {
-  switch (code) {
-    case "BAD_USAGE":
-    case "BAD_INPUT":
-    case "XML_MALFORMED":
-    case "XML_ENTITY_LIMIT":
-    case "XML_EXTERNAL_ENTITY":
-    case "UNSUPPORTED_ENCODING":
-    case "BAD_REF_NAME":
-    case "REF_AMBIGUOUS":
-    case "SETTINGS_INVALID":
-    case "CERT_KEY_MISMATCH":
-    case "SECRET_LEAK":
-    case "TLS_INVALID":
-      return 2;
-    default:
-      return 1;
-  }
+  return errorClass(code).exit;
 }
 
 /** HTTP status per error code: the single map the server uses. */
 export function httpStatusFor(code: ErrorCode): number {
-  switch (code) {
-    case "BAD_USAGE":
-    case "BAD_INPUT":
-    case "XML_MALFORMED":
-    case "XML_ENTITY_LIMIT":
-    case "XML_EXTERNAL_ENTITY":
-    case "UNSUPPORTED_ENCODING":
-    case "BAD_REF_NAME":
-    case "REF_AMBIGUOUS":
-    case "CERT_KEY_MISMATCH":
-    case "SECRET_LEAK":
-      return 400;
-    case "UNAUTHORIZED":
-    case "WRONG_KEY":
-      return 401;
-    case "FORBIDDEN":
-    case "NOT_MASTER":
-    case "FOREIGN_CLUSTER":
-      return 403;
-    case "NOT_FOUND":
-    case "REF_NOT_FOUND":
-      return 404;
-    case "TAG_EXISTS":
-    case "CONFLICT":
-    case "REPLAYED":
-    case "LOCKED":
-    case "REMOTE_DIVERGED":
-      return 409;
-    case "BODY_TOO_LARGE":
-      return 413;
-    case "HOOK_FAILED":
-    case "HEALTH_FAILED":
-    case "MANIFEST_MISMATCH":
-    case "RELEASE_UNTRUSTED":
-    case "SEAL_TAMPERED":
-    case "VERIFY_FAILED":
-      return 422;
-    case "NOTHING_TO_DO":
-      return 200;
-    default:
-      return 500;
-  }
+  return errorClass(code).http;
+}
+
+/** The hint to show when an error carries none of its own. */
+export function defaultHintFor(code: ErrorCode): string {
+  return errorClass(code).hint;
 }

@@ -62,7 +62,7 @@ test("the CLI drives a home end to end with the documented exit codes and --json
     const status = JSON.parse((await cli(["status", "--json"], env)).stdout);
     assert.is(status.drift, "none");
     const unknown = await cli(["show", "rp/nope"], env);
-    assert.is(unknown.code, 1);
+    assert.is(unknown.code, 2, "a REF that names nothing is bad input (README: exit codes)");
     assert.match(unknown.stderr, /hint:/);
     const noHome = await cli(["log"], { ...env, CONFVAULT_HOME: path.join(base, "missing") });
     assert.is(noHome.code, 1);
