@@ -1,6 +1,8 @@
 // Start-up as a user meets it: whole `confvault` processes (the compiled CLI in dist/) against
 // `node -e 0`, samples interleaved (A, B, C, D, A, B, …) so machine noise hits every row alike.
 // Targets (issue 11): `--help` ≤ 3×, `log -n 1` on a 2,000-point home ≤ 5×, a 1 MB apply ≤ 8×.
+// Issue 17: `log -n 20` on 2,000 points ≤ 2× `git for-each-ref --count=20 refs/tags/rp`, both
+// cold processes spawned from this same parent, interleaved.
 import { spawnSync } from "node:child_process";
 import { promises as fsp } from "node:fs";
 import path from "node:path";
@@ -25,12 +27,24 @@ function config(size: number, variant: number): Uint8Array {
   return new TextEncoder().encode(lines.join("\n"));
 }
 
-function timeProcess(args: string[], env: Record<string, string>): number {
+function timeProcess(args: string[], env: Record<string, string>, binary = process.execPath): number {
   const start = performance.now();
-  const r = spawnSync(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? "", ...env } });
+  const r = spawnSync(binary, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? "", ...env } });
   const ms = performance.now() - start;
   if (r.status !== 0) throw new Error(`${args.join(" ")} exited ${r.status}: ${r.stderr}`);
   return ms;
+}
+
+/** Applies configs in process until the home holds `target` restore points. */
+async function grow(home: Awaited<ReturnType<typeof tempHome>>, from: number, target: number): Promise<void> {
+  for (let i = from; i < target; i++)
+    await applyConfig({
+      ctx: home.ctx,
+      config: config(2_000, 100_000 + i),
+      reason: `change ${i}`,
+      actor: "bench",
+      noLive: true,
+    });
 }
 
 export async function run(): Promise<void> {
@@ -83,6 +97,51 @@ export async function run(): Promise<void> {
     "whole processes, interleaved (ratio vs node -e 0)",
     Object.entries(rows).map(([k, v]) => summarize(k, v)),
     "node -e 0",
+  );
+
+  // Listing near the limit: 2,000 points, `log -n 20` against git's own cheapest listing.
+  const many = 2000;
+  const have = points + n + 1;
+  const grownAt = performance.now();
+  await grow(home, have, many);
+  const growMs = performance.now() - grownAt;
+  const gitdir = home.ctx.layout.gitdir;
+  const gitEnv = { GIT_CONFIG_NOSYSTEM: "1", HOME: home.dir };
+  const list: Record<string, number[]> = {
+    "git for-each-ref --count=20": [],
+    "log -n 20": [],
+    "log -n 1": [],
+    "node -e 0": [],
+  };
+  const m = iterations(15, 7);
+  let firstLog = 0;
+  for (let i = 0; i < m + 1; i++) {
+    const sample = {
+      "git for-each-ref --count=20": timeProcess(
+        [`--git-dir=${gitdir}`, "for-each-ref", "--count=20", "refs/tags/rp"],
+        gitEnv,
+        "git",
+      ),
+      "log -n 20": timeProcess([bin, "log", "-n", "20"], env),
+      "log -n 1": timeProcess([bin, "log", "-n", "1"], env),
+      "node -e 0": timeProcess(["-e", "0"], env),
+    };
+    if (i === 0) {
+      firstLog = sample["log -n 20"];
+      continue;
+    }
+    for (const [k, v] of Object.entries(sample)) list[k]!.push(v);
+  }
+  printFacts("listing setting", [
+    ["restore points", many],
+    ["grown in", `${(growMs / 1000).toFixed(1)} s (in process, from ${have})`],
+    ["first log -n 20 (unmeasured)", `${firstLog.toFixed(0)} ms`],
+    ["target", "log -n 20 ≤ 2× git for-each-ref --count=20 refs/tags/rp"],
+  ]);
+  printTable(
+    "cold listing processes at 2,000 points, interleaved (ratio vs git for-each-ref)",
+    Object.entries(list).map(([k, v]) => summarize(k, v)),
+    "git for-each-ref --count=20",
   );
   await home.cleanup();
 }
