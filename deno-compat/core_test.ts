@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { applyConfig } from "../src/api/apply.ts";
 import { initHome } from "../src/api/init-home.ts";
+import { listRestorePoints } from "../src/api/list-restore-points.ts";
 import { restore } from "../src/api/restore.ts";
 import { showFile } from "../src/api/show-file.ts";
 import { openHome } from "../src/home/open-home.ts";
@@ -58,7 +59,16 @@ Deno.test("apply and restore on a real home give the applied bytes back", async 
     const one = enc(`<cfg>\r\n  <a>1</a>\r\n</cfg>`);
     const two = enc(`<cfg>\r\n  <a>2</a>\r\n</cfg>`);
     const r1 = await applyConfig({ ctx, config: one, reason: "one", actor: "deno" });
-    await applyConfig({ ctx, config: two, reason: "two", actor: "deno" });
+    const r2 = await applyConfig({ ctx, config: two, reason: "two", actor: "deno" });
+    // Listed through the tag index (written beside the repo), newest first, limit after ordering.
+    assert.deepEqual(
+      (await listRestorePoints({ ctx })).map((p) => p.tag),
+      [r2.tag, r1.tag],
+    );
+    assert.deepEqual(
+      (await listRestorePoints({ ctx, limit: 1 })).map((p) => p.tag),
+      [r2.tag],
+    );
     assert.deepEqual(await showFile({ ctx, ref: r1.tag }), one);
     await restore({ ctx, ref: r1.tag, reason: "back", actor: "deno" });
     assert.deepEqual(new Uint8Array(await fsp.readFile(ctx.live("config")!)), one);
