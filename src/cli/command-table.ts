@@ -127,6 +127,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./commands/demo.ts")).registerDemo,
   },
   {
+    name: "report",
+    term: "report",
+    description: "the status report by e-mail (settings.reports: recipients, SMTP, weekly/monthly schedule)",
+    load: async () => (await import("./commands/report.ts")).registerReport,
+  },
+  {
     name: "systemd-unit",
     term: "systemd-unit [options]",
     description:

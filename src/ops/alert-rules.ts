@@ -10,7 +10,8 @@ export type AlertKind =
   | "drill-failed"
   | "capture-stale"
   | "certificate-expiring"
-  | "schedule-missed";
+  | "schedule-missed"
+  | "report-failed";
 
 /** One condition that holds right now; its `id` names the incident (one alert per id). */
 export interface Incident {
@@ -107,6 +108,17 @@ export function evaluateRules(facts: OpsFacts, settings: AlertSettings, proc: Pr
       severity: "warning",
       title: `Scheduled ${job} missed`,
       summary: `the ${job} run due at ${js.lastMissed.expectedAt} did not happen (detected ${js.lastMissed.detectedAt})`,
+    });
+  }
+
+  for (const [job, js] of Object.entries(facts.schedules.jobs)) {
+    if (!job.startsWith("report-") || js.lastRun?.result !== "error") continue;
+    out.push({
+      id: `report-failed:${job}:${js.lastRun.scheduledFor}`,
+      kind: "report-failed",
+      severity: "warning",
+      title: `The ${job.slice("report-".length)} report was not sent`,
+      summary: `${job} at ${js.lastRun.startedAt} failed: ${js.lastRun.error ?? "unknown error"}`,
     });
   }
 

@@ -80,3 +80,35 @@ export const alertsSchema = z
 
 export type ScheduleSettings = z.infer<typeof schedulesSchema>;
 export type AlertSettings = z.infer<typeof alertsSchema>;
+
+/** SMTP delivery of the status report (src/ops/report-mail.ts). */
+export const smtpSchema = z
+  .object({
+    host: z.string().min(1).default("127.0.0.1"),
+    port: z.number().int().min(1).max(65_535).default(587),
+    /** Implicit TLS from the first byte (port 465); otherwise STARTTLS. */
+    secure: z.boolean().default(false),
+    /** Refuse to send when the server does not offer STARTTLS (ignored with secure). */
+    requireTLS: z.boolean().default(true),
+    /** JSON `{"user": "...", "pass": "..."}`, mode 0600, path relative to the home; no auth when unset. */
+    credentialFile: z.string().min(1).optional(),
+    /** PEM CA (or the server's own self-signed certificate) to trust, relative to the home. */
+    caFile: z.string().min(1).optional(),
+    timeoutMs: z.number().int().min(100).max(300_000).default(30_000),
+  })
+  .strict()
+  .prefault({});
+
+/** The `status --report` content as weekly and monthly e-mails. */
+export const reportsSchema = z
+  .object({
+    to: z.array(z.email()).default([]),
+    from: z.email().optional(),
+    weekly: job("0 6 * * 1"),
+    monthly: job("0 6 1 * *"),
+    smtp: smtpSchema,
+  })
+  .strict()
+  .prefault({});
+
+export type ReportSettings = z.infer<typeof reportsSchema>;

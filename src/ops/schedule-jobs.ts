@@ -7,6 +7,7 @@ import { readRemotes } from "../backup/remote-store.ts";
 import { ConfvaultError } from "../errors/confvault-error.ts";
 import type { HomeContext } from "../home/context.ts";
 import type { ScheduledJob } from "./scheduler.ts";
+import { sendReport } from "./send-report.ts";
 
 export const SCHEDULER_ACTOR = "confvault-scheduler";
 
@@ -93,6 +94,19 @@ export function backupJobs(
       run: async () => {
         const r = await prune({ ctx, policy: s.retention, actor: SCHEDULER_ACTOR });
         return `removed ${r.removed.length}, kept ${r.kept.length}`;
+      },
+    });
+  }
+  const reports = ctx.settings.reports;
+  for (const period of ["weekly", "monthly"] as const) {
+    const cron = reports[period];
+    if (!cron || reports.to.length === 0) continue;
+    jobs.push({
+      name: `report-${period}`,
+      cron,
+      run: async () => {
+        const r = await sendReport(ctx, { period });
+        return `sent to ${r.accepted.join(", ")}`;
       },
     });
   }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { alertsSchema, schedulesSchema } from "../ops/ops-settings.ts";
+import { alertsSchema, reportsSchema, schedulesSchema } from "../ops/ops-settings.ts";
 
 const nodeName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, "letters, digits, '.', '_' or '-'");
 const pathList = z.array(
@@ -128,6 +128,8 @@ export const settingsSchema = z
     schedules: schedulesSchema,
     /** Notification webhooks and thresholds for backup and sync alerts (src/ops/). */
     alerts: alertsSchema,
+    /** The status report by e-mail, weekly and monthly (src/ops/report-mail.ts). */
+    reports: reportsSchema,
   })
   .strict();
 
