@@ -1,5 +1,6 @@
 import { applyConfig } from "../api/apply.ts";
 import { isConfvaultError } from "../errors/confvault-error.ts";
+import { logChange, rolledBackChange } from "../server/observe.ts";
 import { checkPushedPoint } from "./check-pushed-point.ts";
 import { clusterOutcome } from "./cluster-outcome.ts";
 import { oneLine } from "./render-template.ts";
@@ -21,9 +22,26 @@ type Outcome = Omit<GithubEventOutcome, "delivery" | "event" | "action" | "at">;
  * applied and its status says why.
  */
 export async function applyMergedPush(deps: ReviewDeps, push: PushEvent): Promise<Outcome> {
-  const { ctx, github } = deps;
   const sha = push.after;
   await postStatus(deps, sha, "pending", "confvault is verifying and applying this change");
+  // Once "pending" is posted, every way out posts a final state: a fetch, a verification or a
+  // cluster wait that throws would otherwise leave the commit pending forever.
+  try {
+    return await verifyAndApply(deps, push);
+  } catch (err) {
+    const message = isConfvaultError(err) ? `${err.code}: ${err.message}` : String(err);
+    deps.ctx.logger.error({ commit: sha, err: message }, "github push: not applied");
+    await postStatus(deps, sha, "failure", `not applied: ${message}`).catch((e) =>
+      deps.ctx.logger.error({ commit: sha, err: (e as Error).message }, "github push: status not posted"),
+    );
+    return { outcome: "failed", detail: message, commit: sha };
+  }
+}
+
+async function verifyAndApply(deps: ReviewDeps, push: PushEvent): Promise<Outcome> {
+  const { ctx, github } = deps;
+  const sha = push.after;
+  const started = performance.now();
   const repo = await deps.repo();
   await repo.fetchBranch(github.branch);
   if (!(await repo.hasCommit(sha))) {
@@ -63,21 +81,49 @@ export async function applyMergedPush(deps: ReviewDeps, push: PushEvent): Promis
     });
   } catch (err) {
     const message = isConfvaultError(err) ? `${err.code}: ${err.message}` : String(err);
+    const undone = rolledBackChange(err);
+    if (undone) logMerge(deps, undone, actor, started, sha, pr?.number);
     await postStatus(deps, sha, "failure", `not applied: ${message}`);
     ctx.logger.error({ commit: sha, err: message }, "github push: apply failed");
     return { outcome: "failed", detail: message, commit: sha, pullRequest: pr?.number };
+  }
+  if (result.rolledBackTo) {
+    // Committed, then its health check failed and confvault put the previous restore point back.
+    const detail = `not applied: the health check failed after ${result.tag}; rolled back to ${result.rolledBackTo}`;
+    logMerge(deps, result, actor, started, sha, pr?.number);
+    await postStatus(deps, sha, "failure", detail);
+    return { outcome: "failed", detail, commit: sha, tag: result.tag, pullRequest: pr?.number };
   }
   if (!result.changed) {
     const detail = `already applied${result.tag ? ` as ${result.tag}` : ""}: config identical to the current restore point`;
     await postStatus(deps, sha, "success", detail);
     return { outcome: "unchanged", detail, commit: sha, tag: result.tag, pullRequest: pr?.number };
   }
+  logMerge(deps, result, actor, started, sha, pr?.number);
   const cluster = await clusterOutcome(ctx, result.commit, { waitMs: github.syncWaitMs });
   const ok = cluster.applied === cluster.total;
   const detail = `${result.tag}: ${cluster.text}`;
   await postStatus(deps, sha, ok ? "success" : "failure", detail);
   ctx.logger.info({ commit: sha, tag: result.tag, cluster: cluster.text }, "github push applied");
   return { outcome: "applied", detail, commit: sha, tag: result.tag, pullRequest: pr?.number };
+}
+
+function logMerge(
+  deps: ReviewDeps,
+  result: { tag: string; commit: string; rolledBackTo?: string },
+  actor: string,
+  started: number,
+  sha: string,
+  pr: number | undefined,
+): void {
+  logChange(deps.ctx.logger, {
+    source: "merge",
+    tag: result.tag,
+    commit: result.commit,
+    actor: `github:${actor}`,
+    durationMs: performance.now() - started,
+    extra: { github_commit: sha, pull_request: pr, rolled_back_to: result.rolledBackTo },
+  });
 }
 
 /** The pull request a pushed commit came from: GitHub's commit→pulls lookup, else "Merge pull request #N". */

@@ -4,6 +4,7 @@ import { CONFIG_FILE, MANIFEST_FILE } from "../core/prepare-snapshot.ts";
 import { ConfvaultError } from "../errors/confvault-error.ts";
 import { canReadPlaintext, canSeePaths, requireRole } from "./auth.ts";
 import { scrubPaths } from "./error-response.ts";
+import { logChange, rolledBackChange } from "./observe.ts";
 import { limitBody, requireContentType } from "./request-checks.ts";
 import type { AppDeps, AppEnv } from "./types.ts";
 
@@ -81,8 +82,20 @@ export function registerApiRoutes(app: Hono<AppEnv>, deps: AppDeps, maxBody: num
       throw new ConfvaultError("BAD_INPUT", "Empty request body", "Send the config.xml bytes as the body.");
     }
     const endTimer = metrics.applyDuration.startTimer();
+    const started = performance.now();
     try {
-      const result = await ops.apply({ config, cert, key, reason, tag, actor: actorOf(c), dryRun });
+      const actor = actorOf(c);
+      const result = await ops.apply({ config, cert, key, reason, tag, actor, dryRun });
+      if ((result.changed || result.rolledBackTo) && !result.dryRun) {
+        logChange(deps.logger, {
+          source: "apply",
+          tag: result.tag,
+          commit: result.commit,
+          actor,
+          durationMs: performance.now() - started,
+          extra: { rolled_back_to: result.rolledBackTo, request_id: c.get("requestId") },
+        });
+      }
       const outcome = result.dryRun
         ? "dry_run"
         : result.rolledBackTo
@@ -95,6 +108,21 @@ export function registerApiRoutes(app: Hono<AppEnv>, deps: AppDeps, maxBody: num
       return c.json(result, result.changed && !result.dryRun ? 201 : 200);
     } catch (err) {
       metrics.applies.inc({ result: "error" });
+      const undone = rolledBackChange(err);
+      if (undone) {
+        logChange(deps.logger, {
+          source: "apply",
+          tag: undone.tag,
+          commit: undone.commit,
+          actor: actorOf(c),
+          durationMs: performance.now() - started,
+          extra: {
+            rolled_back_to: undone.rolledBackTo,
+            code: (err as { code?: string }).code,
+            request_id: c.get("requestId"),
+          },
+        });
+      }
       throw err;
     } finally {
       endTimer();
@@ -191,18 +219,45 @@ export function registerApiRoutes(app: Hono<AppEnv>, deps: AppDeps, maxBody: num
       );
     }
     const reason = requireReason(body.data.reason);
+    const started = performance.now();
     try {
+      const actor = actorOf(c);
       const result = await ops.restore({
         ref: body.data.tag,
         reason,
-        actor: actorOf(c),
+        actor,
         dryRun: body.data.dry_run ?? false,
       });
+      if (!result.dryRun) {
+        logChange(deps.logger, {
+          source: "restore",
+          tag: result.tag,
+          commit: result.commit,
+          actor,
+          durationMs: performance.now() - started,
+          extra: { restored_from: result.restoredFrom, request_id: c.get("requestId") },
+        });
+      }
       metrics.restores.inc({ result: result.dryRun ? "dry_run" : "restored" });
       if (!result.dryRun) metrics.lastRestorePoint.setToCurrentTime();
       return c.json(result, result.dryRun ? 200 : 201);
     } catch (err) {
       metrics.restores.inc({ result: "error" });
+      const undone = rolledBackChange(err);
+      if (undone) {
+        logChange(deps.logger, {
+          source: "restore",
+          tag: undone.tag,
+          commit: undone.commit,
+          actor: actorOf(c),
+          durationMs: performance.now() - started,
+          extra: {
+            rolled_back_to: undone.rolledBackTo,
+            code: (err as { code?: string }).code,
+            request_id: c.get("requestId"),
+          },
+        });
+      }
       throw err;
     }
   });

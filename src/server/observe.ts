@@ -5,7 +5,8 @@ import type { AppEnv, AppLogger } from "./types.ts";
 
 /**
  * One log line and the request metrics per answer. Logs method, path (no query string), status,
- * duration and actor; never headers, tokens or bodies.
+ * duration and actor; never headers, tokens or bodies. A client error (4xx) is a warning with the
+ * error code it answered (`{"error":{"code"}}`), a server error (5xx) an error.
  */
 export function observeRequests(logger: AppLogger, metrics: AppMetrics): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -27,6 +28,7 @@ export function observeRequests(logger: AppLogger, metrics: AppMetrics): Middlew
         actor: c.get("identity")?.name ?? null,
       };
       if (status >= 500) logger.error(line, "request");
+      else if (status >= 400) logger.warn({ ...line, code: await errorCode(c.res) }, "request");
       else logger.info(line, "request");
     }
   };
@@ -40,4 +42,63 @@ function routeLabel(c: Context<AppEnv>): string {
     if (route !== undefined && route.method !== "ALL") return route.path;
   }
   return "unmatched";
+}
+
+/** The code of a JSON error answer (`{"error":{"code":"…"}}`), read from a copy of the body. */
+async function errorCode(res: Response): Promise<string | null> {
+  if (!(res.headers.get("content-type") ?? "").includes("json")) return null;
+  try {
+    const body = (await res.clone().json()) as { error?: { code?: unknown } };
+    return typeof body?.error?.code === "string" ? body.error.code : null;
+  } catch {
+    return null;
+  }
+}
+
+/** What a change (apply, restore, rollback, merge, sync) made, for its one log line. */
+export interface ChangeLogEntry {
+  /** apply, restore, rollback, merge, sync (the commit's Confvault-Source, rollback named as such). */
+  source: string;
+  tag: string | null;
+  commit: string;
+  /** Token name, `master:<node>` for a sync, `github:<login>` for a merge. */
+  actor: string;
+  durationMs: number;
+  /** Other public facts (restored_from, rolled_back_to, request_id, …); never a secret or token. */
+  extra?: Record<string, string | number | boolean | null | undefined>;
+}
+
+/**
+ * One JSON line per change, wherever it came from: `{"event":"change", source, tag, commit,
+ * actor, duration_ms, …}` at info. Callers log it once, after the change is committed.
+ */
+export function logChange(logger: Pick<AppLogger, "info">, entry: ChangeLogEntry): void {
+  const extra: Record<string, string | number | boolean | null> = {};
+  for (const [k, v] of Object.entries(entry.extra ?? {})) if (v !== undefined) extra[k] = v;
+  logger.info(
+    {
+      event: "change",
+      source: entry.source,
+      tag: entry.tag,
+      commit: entry.commit,
+      actor: entry.actor,
+      duration_ms: Math.round(entry.durationMs * 100) / 100,
+      ...extra,
+    },
+    `change: ${entry.source}`,
+  );
+}
+
+/**
+ * A change that was committed and then undone by a failed health check (HEALTH_FAILED carries
+ * the commit, its tag and the restore point put back), or null for an error that changed nothing.
+ */
+export function rolledBackChange(err: unknown): { commit: string; tag: string; rolledBackTo: string } | null {
+  const data = (err as { data?: Record<string, unknown> } | null)?.data;
+  if (!data || typeof data.rolledBackTo !== "string" || typeof data.commit !== "string") return null;
+  return {
+    commit: data.commit,
+    tag: typeof data.tag === "string" ? data.tag : "",
+    rolledBackTo: data.rolledBackTo,
+  };
 }

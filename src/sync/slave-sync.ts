@@ -8,6 +8,7 @@ import { removeStaleTemps } from "../home/atomic-write.ts";
 import type { HomeContext } from "../home/context.ts";
 import { nodeX509 } from "../seal/node-x509.ts";
 import type { AppMetrics } from "../server/metrics.ts";
+import { logChange } from "../server/observe.ts";
 import { applyRelease, liveMatchesTip } from "./apply-release.ts";
 import { createDeliveryLog } from "./delivery-log.ts";
 import { type FetchLike, requestJson } from "./http-json.ts";
@@ -243,6 +244,7 @@ export async function createSlaveSync(options: {
       });
       return;
     }
+    const started = performance.now();
     try {
       const done = await applyRelease(ctx, release, c.masterNode);
       state = {
@@ -259,17 +261,20 @@ export async function createSlaveSync(options: {
       };
       await persist(() => writeJson(paths.slave, state));
       for (const w of done.warnings) ctx.logger.warn({ commit }, w);
-      ctx.logger.info(
-        {
-          commit,
-          tag: release.tag,
+      logChange(ctx.logger, {
+        source: "sync",
+        tag: done.tag,
+        commit: done.commit,
+        actor: `master:${c.masterNode}`,
+        durationMs: performance.now() - started,
+        extra: {
+          master_commit: commit,
+          master_tag: release.tag,
           sequence: release.sequence,
-          local: done.tag,
           changed: done.changed,
           origin,
         },
-        "sync: release applied",
-      );
+      });
       const hook = await runChangeHook(ctx, "post-sync", {
         source: "sync",
         reason: release.reason,
