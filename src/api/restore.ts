@@ -1,23 +1,30 @@
 import { lockHome } from "../core/lock-home.ts";
 import { requireReason } from "../core/require-reason.ts";
-import { restoreTo } from "../core/restore-to.ts";
+import { type RestoreOutcome, restoreTo } from "../core/restore-to.ts";
 import { inOperation } from "../errors/confvault-error.ts";
 import type { HomeContext } from "../home/context.ts";
-import type { RestoreResult } from "./types.ts";
 
 export interface RestoreOptions {
   ctx: HomeContext;
+  /** A revision: restore point (with or without rp/), main~N, HEAD, @, a commit id… */
   ref: string;
   reason: string;
   actor: string;
+  /** Write nothing; the result carries the preview diff (current and live → the point). */
   dryRun?: boolean;
   /** Keep this node's own bytes for the profile's node-local sections. */
   keepLocal?: boolean;
   noLive?: boolean;
+  /** Skip the manifest hash checks. */
   force?: boolean;
+  /** Make a restore point even when the point is already current and live. */
+  record?: boolean;
 }
 
-/** Puts a restore point back live as a new commit on top of main; history is never rewritten. */
+/**
+ * Puts a restore point back live as a new commit on top of main; history is never rewritten.
+ * A point that is already current and live makes no commit (changed: false) unless `record`.
+ */
 export async function restore({
   ctx,
   ref,
@@ -27,11 +34,12 @@ export async function restore({
   keepLocal = false,
   noLive = false,
   force = false,
-}: RestoreOptions): Promise<RestoreResult> {
+  record = false,
+}: RestoreOptions): Promise<RestoreOutcome> {
   const why = requireReason(reason, "restore");
   const lock = dryRun ? undefined : await lockHome(ctx, "restore");
   try {
-    return await restoreTo(ctx, { ref, reason: why, actor, dryRun, keepLocal, noLive, force });
+    return await restoreTo(ctx, { ref, reason: why, actor, dryRun, keepLocal, noLive, force, record });
   } catch (err) {
     throw inOperation("restore", err);
   } finally {

@@ -1,6 +1,10 @@
 import { ConfvaultError } from "../errors/confvault-error.ts";
 
-export type Source = "apply" | "capture" | "restore" | "sync" | "merge" | "rotate";
+/**
+ * What made a restore point. "rollback" (from 0.1: `confvault rollback`) is newer than the rest;
+ * older rollbacks read as "restore", and readers take any string they do not know as it is.
+ */
+export type Source = "apply" | "capture" | "restore" | "rollback" | "sync" | "merge" | "rotate";
 
 /** manifest.json, repository format v1: public facts only, never a secret. */
 export interface Manifest {

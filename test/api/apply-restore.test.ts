@@ -115,7 +115,7 @@ test("restore adds a commit instead of rewriting history, and rollback goes back
   const points = await listRestorePoints({ ctx: h.ctx });
   assert.is(points.length, 4);
   assert.is(points[0].tag, rb.tag);
-  assert.is(points[0].source, "restore");
+  assert.is(points[0].source, "rollback");
   const v = await verify({ ctx: h.ctx, all: true, drill: true });
   assert.ok(v.ok, JSON.stringify(v.points.filter((p) => !p.ok)));
 });

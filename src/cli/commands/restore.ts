@@ -1,25 +1,48 @@
 import type { Command } from "commander";
 import { restore } from "../../api/restore.ts";
 import { rollback } from "../../api/rollback.ts";
-import type { RestoreResult } from "../../api/types.ts";
+import type { RestoreOutcome } from "../../core/restore-to.ts";
 import { positiveInt } from "../parse-args.ts";
 import type { CliRuntime } from "../runtime.ts";
 
-function describe(result: RestoreResult): string {
-  if (result.dryRun) return `dry run: would restore ${result.restoredFrom.slice(0, 12)}`;
-  return `restored ${result.restoredFrom.slice(0, 12)} as ${result.tag} (commit ${result.commit.slice(0, 12)})${result.liveWritten ? "" : ", live files untouched"}`;
+const REVISIONS =
+  "restore point (with or without rp/), main, main~N, HEAD~N, @~N or a commit id (≥ 4 hex digits)";
+
+/** Human text: names restore points by their tag where one exists, commit ids only otherwise. */
+function describe(result: RestoreOutcome, verb: "restore" | "rollback"): string {
+  const from = result.restoredFromTag ?? result.restoredFrom.slice(0, 12);
+  if (!result.changed) {
+    const head = `nothing to ${verb === "rollback" ? "roll back" : "restore"}: ${from} is already the current restore point and live; no restore point made (--record makes one anyway)`;
+    return result.dryRun ? `dry run: ${head}` : head;
+  }
+  if (result.dryRun) {
+    const doing = verb === "rollback" ? `rolling back to ${from}` : `restoring ${from}`;
+    return `dry run: ${doing} would change:\n${result.diff?.text ?? ""}`.replace(/\n$/, "");
+  }
+  const done = verb === "rollback" ? `rolled back to ${from}` : `restored ${from}`;
+  return `${done} as ${result.tag} (commit ${result.commit.slice(0, 12)})${result.liveWritten ? "" : ", live files untouched"}`;
+}
+
+/** Warnings on stderr, except the "nothing to do" note the human text already says. */
+function warn(rt: CliRuntime, result: RestoreOutcome): void {
+  for (const w of result.warnings)
+    if (result.changed || !/already the current/.test(w)) rt.err(`warning: ${w}`);
 }
 
 export function registerRestore(program: Command, rt: CliRuntime): void {
   program
     .command("restore")
     .description("put a restore point back live (a new commit on top; history is never rewritten)")
-    .argument("<ref>", "restore point tag (rp/…), branch or commit")
+    .argument("<ref>", REVISIONS)
     .requiredOption("-m, --message <reason>", "why")
-    .option("--dry-run", "check the restore point can be restored; write nothing")
+    .option(
+      "--dry-run",
+      "show what would change (current restore point and live config → REF); write nothing",
+    )
     .option("--keep-local", "keep this node's own node-local sections")
     .option("--no-live", "commit and tag only; leave the live files alone")
     .option("--force", "restore even if the files no longer match their manifest")
+    .option("--record", "make a restore point even when REF is already current and live")
     .action(async (ref: string, opts, cmd: Command) => {
       const ctx = await rt.open(cmd);
       if (opts.force) rt.err("warning: --force skips the manifest hash check");
@@ -32,17 +55,21 @@ export function registerRestore(program: Command, rt: CliRuntime): void {
         keepLocal: Boolean(opts.keepLocal),
         noLive: opts.live === false,
         force: Boolean(opts.force),
+        record: Boolean(opts.record),
       });
-      for (const w of result.warnings) rt.err(`warning: ${w}`);
-      rt.print(cmd, result, describe(result));
+      warn(rt, result);
+      rt.print(cmd, result, describe(result, "restore"));
     });
 
   program
     .command("rollback")
-    .description("restore the state before the last change (or --steps N changes ago)")
+    .description("go back to the policy before the current one (or --steps N distinct policies back)")
     .requiredOption("-m, --message <reason>", "why")
-    .option("--steps <n>", "how many changes to go back", positiveInt, 1)
-    .option("--dry-run", "write nothing")
+    .option("--steps <n>", "how many distinct policies to go back", positiveInt, 1)
+    .option(
+      "--dry-run",
+      "show what would change (current restore point and live config → the target); write nothing",
+    )
     .action(async (opts, cmd: Command) => {
       const ctx = await rt.open(cmd);
       const result = await rollback({
@@ -52,7 +79,7 @@ export function registerRestore(program: Command, rt: CliRuntime): void {
         actor: rt.actor(cmd),
         dryRun: Boolean(opts.dryRun),
       });
-      for (const w of result.warnings) rt.err(`warning: ${w}`);
-      rt.print(cmd, result, describe(result));
+      warn(rt, result);
+      rt.print(cmd, result, describe(result, "rollback"));
     });
 }

@@ -8,7 +8,10 @@ export function registerShow(program: Command, rt: CliRuntime): void {
     .description(
       "print a file as it was at a restore point (config.xml: the applied bytes, secrets put back)",
     )
-    .argument("<ref>", "restore point tag, branch or commit")
+    .argument(
+      "<ref>",
+      "restore point (with or without rp/), main, main~N, HEAD~N, @~N or a commit id (≥ 4 hex digits)",
+    )
     .option(
       "--file <name>",
       "config.xml | committed/config.xml | manifest.json | secrets.sealed.age",
