@@ -228,7 +228,9 @@ export function registerApiRoutes(app: Hono<AppEnv>, deps: AppDeps, maxBody: num
         actor,
         dryRun: body.data.dry_run ?? false,
       });
-      if (!result.dryRun) {
+      // A restore of what is already current and live makes no restore point (changed: false).
+      const made = !result.dryRun && (result as { changed?: boolean }).changed !== false;
+      if (made) {
         logChange(deps.logger, {
           source: "restore",
           tag: result.tag,
@@ -238,9 +240,9 @@ export function registerApiRoutes(app: Hono<AppEnv>, deps: AppDeps, maxBody: num
           extra: { restored_from: result.restoredFrom, request_id: c.get("requestId") },
         });
       }
-      metrics.restores.inc({ result: result.dryRun ? "dry_run" : "restored" });
-      if (!result.dryRun) metrics.lastRestorePoint.setToCurrentTime();
-      return c.json(result, result.dryRun ? 200 : 201);
+      metrics.restores.inc({ result: result.dryRun ? "dry_run" : made ? "restored" : "unchanged" });
+      if (made) metrics.lastRestorePoint.setToCurrentTime();
+      return c.json(result, made ? 201 : 200);
     } catch (err) {
       metrics.restores.inc({ result: "error" });
       const undone = rolledBackChange(err);

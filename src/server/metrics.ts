@@ -106,7 +106,7 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
     }),
     restores: new Counter({
       name: "confvault_api_restores_total",
-      help: "Restores through this process's HTTP API, by result (restored, dry_run, error)",
+      help: "Restores through this process's HTTP API, by result (restored, unchanged, dry_run, error)",
       labelNames: ["result"] as const,
       registers,
     }),

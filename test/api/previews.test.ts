@@ -264,6 +264,16 @@ test("CLI and HTTP take every revision form; an ambiguous name lists the candida
   const body = await dry.json();
   assert.is(body.restoredFrom, first.commit);
   assert.ok(body.diff.current.entries.some((e: { path: string }) => /request_timeout/.test(e.path)));
+  // A restore of what is already current and live: 200, changed false, no restore point.
+  const before = await mainLogLength();
+  const same = await app.request("/api/v1/restore", {
+    method: "POST",
+    headers: { ...auth, "content-type": "application/json" },
+    body: JSON.stringify({ tag: "rp/short-timeouts", reason: "again" }),
+  });
+  assert.is(same.status, 200, await same.clone().text());
+  assert.is((await same.json()).changed, false);
+  assert.is(await mainLogLength(), before);
 });
 
 async function mainLogLength(): Promise<number> {
