@@ -2,6 +2,7 @@ import { decodeManifest, type Manifest } from "../core/manifest.ts";
 import { CONFIG_FILE, MANIFEST_FILE } from "../core/prepare-snapshot.ts";
 import type { HomeContext } from "../home/context.ts";
 import { SECRET_MARKER_PATTERN } from "../seal/lift-secrets.ts";
+import { configText } from "../xml/decode-xml-bytes.ts";
 import { formatDiff } from "../xml/format-diff.ts";
 import { semanticDiff } from "../xml/semantic-diff.ts";
 import { unifiedDiff } from "../xml/unified-diff.ts";
@@ -38,8 +39,7 @@ const MAX_UNIFIED = 40_000;
 
 /** What a reviewer reads: the policy diff, secrets and certificate changes, the unified diff. */
 export function policyReport(ctx: HomeContext, before: PointFacts | null, after: PointFacts): PolicyReport {
-  const decoder = (m: Manifest) => new TextDecoder(m.config.encoding === "utf-8" ? "utf-8" : "latin1");
-  const afterText = decoder(after.manifest).decode(after.committedConfig);
+  const afterText = configText(after.committedConfig, after.manifest.config.encoding);
   let policy: string;
   let changeCount: number;
   let secrets: string[] = [];
@@ -57,7 +57,7 @@ export function policyReport(ctx: HomeContext, before: PointFacts | null, after:
     changeCount = 1;
     policy = `+ (root) added: first restore point (${after.committedConfig.length} bytes)`;
   }
-  const beforeText = before ? decoder(before.manifest).decode(before.committedConfig) : "";
+  const beforeText = before ? configText(before.committedConfig, before.manifest.config.encoding) : "";
   let unified = unifiedDiff(beforeText, afterText, {
     fromLabel: `${before?.label ?? "(none)"}:config.xml`,
     toLabel: `${after.label}:config.xml`,

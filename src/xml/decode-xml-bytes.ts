@@ -79,6 +79,22 @@ export function supportedEncodings(): readonly string[] {
   return supported;
 }
 
+/**
+ * A stored config as text, for showing it (unified diffs, review reports): decoded as its BOM
+ * or declared encoding says when this runtime has it, else as latin1, which never fails.
+ */
+export function configText(bytes: Uint8Array, encoding: string): string {
+  const bom =
+    bytes[0] === 0xff && bytes[1] === 0xfe
+      ? "utf-16le"
+      : bytes[0] === 0xfe && bytes[1] === 0xff
+        ? "utf-16be"
+        : "";
+  const name = bom || decoderName(encoding);
+  const usable = name !== undefined && supportedEncodings().includes(name);
+  return new TextDecoder(usable ? name : "latin1").decode(bytes);
+}
+
 /** The WHATWG name behind a label ("Shift_JIS" → "shift_jis", "latin1" → "windows-1252"), or undefined. */
 function decoderName(label: string): string | undefined {
   try {

@@ -7,7 +7,7 @@ import { isConfvaultError } from "../../src/errors/confvault-error.ts";
 import { exitCodeFor } from "../../src/errors/status-map.ts";
 import { checkForLeaks } from "../../src/seal/leak-guard.ts";
 import { liftSecrets, restoreSecrets } from "../../src/seal/lift-secrets.ts";
-import { supportedEncodings } from "../../src/xml/decode-xml-bytes.ts";
+import { configText, supportedEncodings } from "../../src/xml/decode-xml-bytes.ts";
 import { scanXml } from "../../src/xml/scan-xml.ts";
 import { ROOT, TEST_KEY, tempDir } from "../helpers/temp-home.ts";
 
@@ -343,6 +343,19 @@ test("UTF-16 secrets: the marker is spliced in as UTF-16 and restored byte for b
     );
   }
 });
+
+(haveIconv ? test : test.skip)(
+  "stored configs are shown as text in their own encoding (unified diffs, review reports)",
+  () => {
+    for (const c of CASES) {
+      const bytes = encode(c, false);
+      const text = configText(bytes, c.label.toLowerCase());
+      assert.ok(text.includes(`<${c.root} ${c.item}="${c.words}"`), c.iconv);
+    }
+    // An encoding unknown here falls back to latin1, which never fails.
+    assert.is(configText(Uint8Array.of(0x41, 0xe9), "x-unknown"), "A\u00e9");
+  },
+);
 
 test("an unknown or unusable encoding is UNSUPPORTED_ENCODING (exit 2) with the supported list", () => {
   const utf8 = (s: string) => new TextEncoder().encode(s);
