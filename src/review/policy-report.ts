@@ -3,8 +3,8 @@ import { CONFIG_FILE, MANIFEST_FILE } from "../core/prepare-snapshot.ts";
 import type { HomeContext } from "../home/context.ts";
 import { SECRET_MARKER_PATTERN } from "../seal/lift-secrets.ts";
 import { configText } from "../xml/decode-xml-bytes.ts";
-import { formatDiff } from "../xml/format-diff.ts";
-import { semanticDiff } from "../xml/semantic-diff.ts";
+import { renderDiff } from "../xml/render-diff.ts";
+import { semanticDiffReport } from "../xml/semantic-diff.ts";
 import { unifiedDiff } from "../xml/unified-diff.ts";
 
 export interface PointFacts {
@@ -44,13 +44,15 @@ export function policyReport(ctx: HomeContext, before: PointFacts | null, after:
   let changeCount: number;
   let secrets: string[] = [];
   if (before) {
-    const entries = semanticDiff(before.committedConfig, after.committedConfig, {
+    const report = semanticDiffReport(before.committedConfig, after.committedConfig, {
       idAttributes: ctx.profile.idAttributes,
       volatilePaths: ctx.profile.volatilePaths,
+      localSections: ctx.profile.localSections,
       secretMarker: SECRET_MARKER_PATTERN,
     });
-    const lines = formatDiff(entries).split("\n").filter(Boolean);
-    secrets = lines.filter((l) => l.endsWith(": secret changed"));
+    const entries = report.entries;
+    const lines = renderDiff(entries, report).split("\n").filter(Boolean);
+    secrets = lines.filter((l) => l.startsWith("* ") && l.includes(": secret changed"));
     changeCount = entries.length;
     policy = lines.length > 0 ? lines.join("\n") : "no policy change";
   } else {

@@ -1,3 +1,4 @@
+import { diffLines } from "diff";
 import { DEFAULT_MAX_ENTITY_EXPANSION } from "./entity-resolver.ts";
 import { parseXmlTree, type XmlNode } from "./parse-xml-tree.ts";
 import { compilePathMatcher } from "./path-matcher.ts";
@@ -13,7 +14,41 @@ export interface SemanticDiffOptions {
   secretMarker?: RegExp;
   /** Elements whose text is a secret (profile secretPaths), for diffs of files not yet sealed. */
   secretPaths?: readonly string[];
+  /** Sections each node keeps for itself (profile localSections): their entries carry `local: true`. */
+  localSections?: readonly string[];
   maxEntityExpansion?: number;
+}
+
+/**
+ * A `DiffEntry` with what a reviewer needs to read it (all fields optional and additive, so
+ * the JSON `entries` shape stays what it was):
+ * - `summary` (added / removed): the element's key fields, `enabled=TRUE, comment="…", ip=…`
+ *   for an addition, its comment/name/id for a removal; secret values show as `(secret)`.
+ * - `nowBefore` / `nowAfter` (moves): the key of the same-name sibling the element now
+ *   precedes (first-match rule lists), or, when it is now last, the one it follows.
+ * - `local`: the element lies in a node-local section (kept per node by cluster sync).
+ */
+export interface SemanticDiffEntry extends DiffEntry {
+  summary?: string;
+  nowBefore?: string;
+  nowBeforeLabel?: string;
+  nowAfter?: string;
+  nowAfterLabel?: string;
+  local?: true;
+}
+
+/** What the tree comparison saw but left out of `entries`. */
+export interface DiffStats {
+  /** Byte-level changes with no policy meaning: re-indentation, attribute order, quoting/entity spelling. */
+  formattingChanges: number;
+  /** Which kinds of formatting change were seen ("whitespace", "attribute order", "markup"). */
+  formattingKinds: string[];
+  /** Volatile fields (profile volatilePaths) that changed and were hidden. */
+  volatileChanges: number;
+}
+
+export interface SemanticDiffReport extends DiffStats {
+  entries: SemanticDiffEntry[];
 }
 
 interface Keyed {
@@ -33,7 +68,16 @@ export function semanticDiff(
   oldBytes: Uint8Array,
   newBytes: Uint8Array,
   options: SemanticDiffOptions,
-): DiffEntry[] {
+): SemanticDiffEntry[] {
+  return semanticDiffReport(oldBytes, newBytes, options).entries;
+}
+
+/** `semanticDiff` plus the counts of what it does not list (formatting-only and volatile changes). */
+export function semanticDiffReport(
+  oldBytes: Uint8Array,
+  newBytes: Uint8Array,
+  options: SemanticDiffOptions,
+): SemanticDiffReport {
   const limit = options.maxEntityExpansion ?? DEFAULT_MAX_ENTITY_EXPANSION;
   const oldRoot = parseXmlTree(oldBytes, limit);
   const newRoot = parseXmlTree(newBytes, limit);
@@ -44,7 +88,30 @@ export function semanticDiff(
     : undefined;
   const isSecret = (plain: string, ...values: (string | undefined)[]) =>
     isSecretPath(plain) || (marker !== undefined && values.some((v) => v !== undefined && marker.test(v)));
-  const entries: DiffEntry[] = [];
+  const isLocalSection = byPath(compilePathMatcher(options.localSections ?? []));
+  const localCache = new Map<string, boolean>();
+  const isLocal = (plain: string): boolean => {
+    let known = localCache.get(plain);
+    if (known === undefined) {
+      const cut = plain.lastIndexOf("/");
+      known = plain !== "" && (isLocalSection(plain) || (cut > 0 && isLocal(plain.slice(0, cut))));
+      localCache.set(plain, known);
+    }
+    return known;
+  };
+  const entries: SemanticDiffEntry[] = [];
+  const push = (plain: string, entry: SemanticDiffEntry) => {
+    entries.push(isLocal(plain) ? { ...entry, local: true } : entry);
+  };
+  const formattingKinds = new Set<string>();
+  let formattingChanges = 0;
+  let volatileChanges = 0;
+  const formatting = (kind: string) => {
+    formattingChanges++;
+    formattingKinds.add(kind);
+  };
+  const describe = (node: XmlNode, plain: string) => summarize(node, plain, isSecret, options.idAttributes);
+  const labelFor = (node: XmlNode, plain: string) => labelOf(node, plain, isSecret);
 
   const compareValue = (
     path: string,
@@ -54,9 +121,9 @@ export function semanticDiff(
     b?: string,
   ) => {
     if (a === b) return;
-    if (isSecret(plain, a, b)) entries.push({ kind: "secret-changed", path });
+    if (isSecret(plain, a, b)) push(plain, { kind: "secret-changed", path });
     else
-      entries.push({
+      push(plain, {
         kind,
         path,
         ...(a === undefined ? {} : { old: a }),
@@ -70,6 +137,7 @@ export function semanticDiff(
       const attrPath = path === "" ? `@${name}` : `${path}/@${name}`;
       compareValue(attrPath, plain, "attribute-changed", a.attributes.get(name), b.attributes.get(name));
     }
+    if (sameAttributesReordered(a, b)) formatting("attribute order");
     const leaf = a.children.length === 0 && b.children.length === 0;
     compareValue(path, plain, "changed", textOf(a, leaf), textOf(b, leaf));
     compareChildren(a.children, b.children, path, plain);
@@ -85,30 +153,214 @@ export function semanticDiff(
     });
     for (const k of oldKeyed) {
       const child = childPaths(k);
-      if (!newByKey.has(k.key) && !isVolatile(child.plain))
-        entries.push({ kind: "removed", path: child.path });
+      if (newByKey.has(k.key)) continue;
+      if (isVolatile(child.plain)) volatileChanges++;
+      else
+        push(child.plain, {
+          kind: "removed",
+          path: child.path,
+          ...summaryField(removalLabel(k, child.plain, describe, labelFor)),
+        });
     }
     const moved = movedKeys(oldKeyed, newKeyed, oldByKey);
-    for (const k of newKeyed) {
+    newKeyed.forEach((k, index) => {
       const child = childPaths(k);
-      if (isVolatile(child.plain)) continue;
       const before = oldByKey.get(k.key);
-      if (!before) {
-        entries.push({ kind: "added", path: child.path });
-        continue;
+      if (isVolatile(child.plain)) {
+        if (!before || canonical(before.node) !== canonical(k.node)) volatileChanges++;
+        return;
       }
-      if (moved.has(k.key))
-        entries.push({ kind: "moved", path: child.path, from: before.position, to: k.position });
+      if (!before) {
+        push(child.plain, {
+          kind: "added",
+          path: child.path,
+          ...summaryField(describe(k.node, child.plain)),
+        });
+        return;
+      }
+      if (moved.has(k.key)) {
+        push(child.plain, {
+          kind: "moved",
+          path: child.path,
+          from: before.position,
+          to: k.position,
+          ...neighbour(newKeyed, index, child.plain, labelFor),
+        });
+      }
       compare(before.node, k.node, child.path, child.plain);
-    }
+    });
   };
 
+  const report = (): SemanticDiffReport => {
+    if (sameBytes(oldBytes, newBytes))
+      return { entries, formattingChanges: 0, formattingKinds: [], volatileChanges };
+    const whitespace = whitespaceOnlyHunks(oldBytes, newBytes);
+    for (let i = 0; i < whitespace; i++) formatting("whitespace");
+    // Bytes differ, yet nothing above saw it: quoting, entity or CDATA spelling, `<a/>` for `<a></a>`.
+    if (entries.length === 0 && formattingChanges === 0 && volatileChanges === 0) formatting("markup");
+    return { entries, formattingChanges, formattingKinds: [...formattingKinds], volatileChanges };
+  };
   if (oldRoot.name !== newRoot.name) {
     entries.push({ kind: "changed", path: "", old: `<${oldRoot.name}>`, new: `<${newRoot.name}>` });
-    return entries;
+    return report();
   }
   compare(oldRoot, newRoot, "", "");
-  return entries;
+  return report();
+}
+
+const MAX_FIELDS = 12;
+const MAX_FIELD_VALUE = 80;
+/** Children that say what an element is, in order of preference (SafeSquid, OPNsense, pfSense). */
+const LABEL_FIELDS = ["comment", "name", "descr", "description", "title", "label", "hostname"];
+
+type SecretTest = (plain: string, ...values: (string | undefined)[]) => boolean;
+
+function summaryField(summary: string): { summary?: string } {
+  return summary === "" ? {} : { summary };
+}
+
+/** `enabled=TRUE, comment="block uploads", ip=10.1.0.0/24`: attributes, then every child. */
+function summarize(
+  node: XmlNode,
+  plain: string,
+  isSecret: SecretTest,
+  idAttributes: readonly string[],
+): string {
+  if (node.children.length === 0 && node.attributes.size === 0)
+    return node.text === "" ? "" : isSecret(plain, node.text) ? "(secret)" : shown(node.text);
+  const fields: string[] = [];
+  const keyedBy = idAttributes.find((name) => node.attributes.has(name));
+  for (const [name, value] of node.attributes) {
+    if (name === keyedBy) continue; // already in the path
+    fields.push(`@${name}=${isSecret(plain, value) ? "(secret)" : shown(value)}`);
+  }
+  for (const child of node.children) {
+    const childPlain = plain === "" ? child.name : `${plain}/${child.name}`;
+    if (child.children.length > 0) fields.push(`${child.name}(${child.children.length} fields)`);
+    else fields.push(`${child.name}=${isSecret(childPlain, child.text) ? "(secret)" : shown(child.text)}`);
+  }
+  if (node.children.length === 0 && node.text.trim() !== "")
+    fields.push(isSecret(plain, node.text) ? "(secret)" : shown(node.text));
+  const more = fields.length - MAX_FIELDS;
+  return more > 0 ? `${fields.slice(0, MAX_FIELDS).join(", ")}, … ${more} more` : fields.join(", ");
+}
+
+/** What a removed element was: its comment/name (and id when the path keys it by position). */
+type Describe = (node: XmlNode, plain: string) => string | undefined;
+
+function removalLabel(k: Keyed, plain: string, describe: Describe, labelFor: Describe): string {
+  const label = labelFor(k.node, plain);
+  if (label !== undefined) return label;
+  const summary = describe(k.node, plain) ?? "";
+  const fields = summary.split(", ");
+  return fields.length > 3 ? `${fields.slice(0, 3).join(", ")}, …` : summary;
+}
+
+function labelOf(node: XmlNode, plain: string, isSecret: SecretTest): string | undefined {
+  for (const name of LABEL_FIELDS) {
+    const child = node.children.find(
+      (c) => c.name === name && c.children.length === 0 && c.text.trim() !== "",
+    );
+    if (child && !isSecret(`${plain}/${name}`, child.text)) return `${name}=${shown(child.text)}`;
+    const attr = node.attributes.get(name);
+    if (attr !== undefined && attr !== "" && !isSecret(plain, attr)) return `@${name}=${shown(attr)}`;
+  }
+  return undefined;
+}
+
+/** The same-name sibling a moved element now precedes, or (when it is now last) follows. */
+function neighbour(
+  keyed: Keyed[],
+  index: number,
+  plain: string,
+  labelFor: Describe,
+): Pick<SemanticDiffEntry, "nowBefore" | "nowBeforeLabel" | "nowAfter" | "nowAfterLabel"> {
+  const name = keyed[index].node.name;
+  const next = keyed.slice(index + 1).find((k) => k.node.name === name);
+  const label = (k: Keyed) => {
+    const l = labelFor(k.node, plain);
+    return l === undefined ? undefined : l.slice(l.indexOf("=") + 1);
+  };
+  if (next) {
+    const l = label(next);
+    return { nowBefore: next.key, ...(l === undefined ? {} : { nowBeforeLabel: l }) };
+  }
+  const previous = keyed
+    .slice(0, index)
+    .reverse()
+    .find((k) => k.node.name === name);
+  if (!previous) return {};
+  const l = label(previous);
+  return { nowAfter: previous.key, ...(l === undefined ? {} : { nowAfterLabel: l }) };
+}
+
+/** A value as a field shows it: bare when it is one plain token, else quoted; long ones cut. */
+function shown(value: string): string {
+  const cut = value.length > MAX_FIELD_VALUE ? `${value.slice(0, MAX_FIELD_VALUE)}…` : value;
+  return /^[\w./:@+*-]+$/.test(cut) ? cut : JSON.stringify(cut);
+}
+
+function sameAttributesReordered(a: XmlNode, b: XmlNode): boolean {
+  if (a.attributes.size !== b.attributes.size || a.attributes.size < 2) return false;
+  const namesA = [...a.attributes.keys()];
+  const namesB = [...b.attributes.keys()];
+  if (namesA.every((n, i) => n === namesB[i])) return false;
+  return namesA.every((n) => b.attributes.has(n));
+}
+
+/** A node's content with formatting taken out, to tell a changed volatile field from an untouched one. */
+function canonical(node: XmlNode): string {
+  const attrs = [...node.attributes].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+  const leaf = node.children.length === 0;
+  return JSON.stringify([node.name, attrs, textOf(node, leaf), node.children.map(canonical)]);
+}
+
+/** Past this many changed lines the whitespace count is skipped (a rewrite, not a re-indent). */
+const MAX_LINE_EDITS = 2000;
+/** …or when it takes longer than this: the count is a courtesy, the diff must stay fast. */
+const MAX_LINE_DIFF_MS = 250;
+
+/**
+ * Changed blocks of lines that differ only in indentation, line ends, blank lines or spacing
+ * inside tags (a re-indented rule, a CRLF conversion): each counts as one formatting change.
+ * Text between tags on a line is compared as written, so a changed value never counts here.
+ */
+function whitespaceOnlyHunks(oldBytes: Uint8Array, newBytes: Uint8Array): number {
+  // latin1 maps every byte to one character: equality of lines is equality of bytes.
+  const decoder = new TextDecoder("latin1");
+  const changes = diffLines(decoder.decode(oldBytes), decoder.decode(newBytes), {
+    maxEditLength: MAX_LINE_EDITS,
+    timeout: MAX_LINE_DIFF_MS,
+  });
+  if (changes === undefined) return 0;
+  let count = 0;
+  for (let i = 0; i < changes.length; i++) {
+    const change = changes[i];
+    if (!change.added && !change.removed) continue;
+    const next = changes[i + 1];
+    if (change.removed && next?.added) {
+      if (layout(change.value) === layout(next.value)) count++;
+      i++;
+    } else if (change.value.trim() === "") count++;
+  }
+  return count;
+}
+
+/** A block of lines without its layout: no blank lines, no indentation, one space between attributes. */
+function layout(text: string): string {
+  return text
+    .split(/\r?\n|\r/)
+    .map((line) =>
+      line.trim().replace(/<[^>]*>/g, (tag) => tag.replace(/\s+/g, " ").replace(/\s*(\/?>)$/, "$1")),
+    )
+    .filter((line) => line !== "")
+    .join("\n");
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function byPath(matcher: (path: string, name: string) => boolean): (path: string) => boolean {
