@@ -131,8 +131,14 @@ export function registerApiRoutes(app: Hono<AppEnv>, deps: AppDeps, maxBody: num
 
   app.get("/api/v1/restore-points", async (c) => {
     const limit = positiveInt(c.req.query("limit"), "limit");
-    const restorePoints = await ops.listRestorePoints(limit === undefined ? {} : { limit });
-    return c.json({ restorePoints });
+    // Paging: `offset` points are skipped (newest first), so `limit=200&offset=200` is page two.
+    const offset = c.req.query("offset") === "0" ? undefined : positiveInt(c.req.query("offset"), "offset");
+    if (offset === undefined) {
+      const restorePoints = await ops.listRestorePoints(limit === undefined ? {} : { limit });
+      return c.json({ restorePoints });
+    }
+    const all = await ops.listRestorePoints(limit === undefined ? {} : { limit: offset + limit });
+    return c.json({ restorePoints: all.slice(offset) });
   });
 
   // Tags contain slashes (rp/20261122T004200Z-1), so one route takes the rest of the path and
