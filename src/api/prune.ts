@@ -3,6 +3,7 @@ import { changeAuthor } from "../core/change-author.ts";
 import { lockHome } from "../core/lock-home.ts";
 import { inOperation } from "../errors/confvault-error.ts";
 import type { HomeContext } from "../home/context.ts";
+import type { TrashedTag } from "../repo/engine.ts";
 
 export const AUDIT_BRANCH = "confvault-audit";
 const AUDIT_FILE = "pruned.jsonl";
@@ -13,6 +14,16 @@ export interface PruneResult {
   removed: RetentionDecision[];
   /** Commit on the audit branch that records the removal. */
   auditCommit?: string;
+  /** Trashed restore points older than retention.trashDays, dropped for good by this run. */
+  expired?: string[];
+}
+
+/** Drops trash entries older than retention.trashDays; returns them. The caller holds the home lock. */
+export async function expireTrash(ctx: HomeContext): Promise<TrashedTag[]> {
+  const limit = ctx.now().getTime() - ctx.settings.retention.trashDays * 86_400_000;
+  const old = (await ctx.engine.listTrash()).filter((e) => Date.parse(e.deletedAt) <= limit);
+  await ctx.engine.expireTrash(old);
+  return old;
 }
 
 /**
@@ -41,7 +52,11 @@ export async function prune({
     const byName = new Map(tags.map((t) => [t.name, t]));
     const removed = plan.filter((d) => !d.keep);
     const result: PruneResult = { dryRun, kept: plan.filter((d) => d.keep), removed };
-    if (dryRun || removed.length === 0) return result;
+    if (dryRun) return result;
+    if (removed.length === 0) {
+      result.expired = (await expireTrash(ctx)).map((e) => e.name);
+      return result;
+    }
     const now = ctx.now();
     const tip = await ctx.engine.branchTip(AUDIT_BRANCH);
     const previous = tip ? new TextDecoder().decode(await ctx.engine.readFile(tip, AUDIT_FILE)) : "";
@@ -64,7 +79,14 @@ export async function prune({
       author: changeAuthor(ctx, actor, "confvault"),
       expectedParent: tip,
     });
-    await ctx.engine.deleteTags(removed.map((d) => d.tag));
+    // Into the trash for retention.trashDays (undelete brings one back), or gone at once with 0.
+    if (ctx.settings.retention.trashDays > 0)
+      await ctx.engine.trashTags(
+        removed.map((d) => d.tag),
+        now,
+      );
+    else await ctx.engine.deleteTags(removed.map((d) => d.tag));
+    result.expired = (await expireTrash(ctx)).map((e) => e.name);
     return result;
   } catch (err) {
     throw inOperation("prune", err);

@@ -127,6 +127,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./commands/demo.ts")).registerDemo,
   },
   {
+    name: "undelete",
+    term: "undelete <tag>",
+    description: "bring a pruned restore point back from the trash (kept retention.trashDays, default 7)",
+    load: async () => (await import("./commands/undelete.ts")).registerUndelete,
+  },
+  {
     name: "report",
     term: "report",
     description: "the status report by e-mail (settings.reports: recipients, SMTP, weekly/monthly schedule)",

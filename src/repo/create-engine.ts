@@ -7,6 +7,7 @@ import type {
   SignedObject,
   SignPayload,
   TagInfo,
+  TrashedTag,
 } from "./engine.ts";
 import { createFileCache } from "./file-cache.ts";
 import type { GitCli } from "./git-cli.ts";
@@ -28,7 +29,11 @@ import { RefStore, type RefUpdate } from "./ref-store.ts";
 import type { RepoFs } from "./repo-fs.ts";
 import { resolveRevision } from "./resolve-revision.ts";
 import { createTagIndex } from "./tag-index.ts";
+import { compareTagsNewestFirst } from "./tag-order.ts";
 import { writeTrees } from "./write-trees.ts";
+
+/** Restore points removed by prune, kept for `retention.trashDays`: `<prefix><unix seconds>/<tag name>`. */
+export const TRASH_PREFIX = "refs/confvault/trash/";
 
 export interface CreateRepoEngineOptions {
   /** Folder of the bare repository (e.g. `<home>/repo.git`). */
@@ -199,6 +204,60 @@ export function createRepoEngine({
     });
   }
 
+  async function trashTags(names: readonly string[], deletedAt: Date): Promise<void> {
+    if (names.length === 0) return;
+    const stamp = Math.floor(deletedAt.getTime() / 1000);
+    await exclusive(async () => {
+      const lines: string[] = [];
+      for (const name of names) {
+        const ref = assertRefFormat(`refs/tags/${name}`);
+        const oid = await refs.read(ref);
+        if (oid === null) {
+          throw new ConfvaultError("REF_NOT_FOUND", `Tag ${name} does not exist.`, REF_HINT, { ref });
+        }
+        lines.push(
+          `create ${assertRefFormat(`${TRASH_PREFIX}${stamp}/${name}`)} ${oid}`,
+          `delete ${ref} ${oid}`,
+        );
+      }
+      await git.run(["update-ref", "--stdin"], { input: `${lines.join("\n")}\n` });
+      await tagIndex.deleted(names);
+    });
+  }
+
+  async function listTrash(): Promise<TrashedTag[]> {
+    const found = await refs.list(TRASH_PREFIX);
+    const out: TrashedTag[] = [];
+    for (const [trashRef, oid] of found) {
+      const rest = trashRef.slice(TRASH_PREFIX.length);
+      const slash = rest.indexOf("/");
+      const stamp = Number(rest.slice(0, slash));
+      if (slash < 0 || !Number.isFinite(stamp)) continue;
+      const tag = await reader.readTag(rest.slice(slash + 1), oid);
+      if (tag) out.push({ ...tag, trashRef, deletedAt: new Date(stamp * 1000).toISOString() });
+    }
+    return out.sort((a, b) => b.deletedAt.localeCompare(a.deletedAt) || compareTagsNewestFirst(a, b));
+  }
+
+  async function untrashTag(entry: TrashedTag): Promise<void> {
+    const ref = assertRefFormat(`refs/tags/${entry.name}`);
+    await exclusive(async () => {
+      if ((await refs.read(ref)) !== null) throw tagExists(entry.name);
+      await git.run(["update-ref", "--stdin"], {
+        input: `create ${ref} ${entry.oid}\ndelete ${entry.trashRef} ${entry.oid}\n`,
+      });
+      await tagIndex.created(entry.name, entry.oid);
+    });
+  }
+
+  async function expireTrash(entries: readonly TrashedTag[]): Promise<void> {
+    if (entries.length === 0) return;
+    await exclusive(async () => {
+      const input = entries.map((e) => `delete ${e.trashRef} ${e.oid}`).join("\n");
+      await git.run(["update-ref", "--stdin"], { input: `${input}\n` });
+    });
+  }
+
   /** Newest first (tag-order.ts), `limit` applied after ordering; no tag object read once indexed. */
   function listTags(prefix = "rp/", options: { limit?: number } = {}): Promise<TagInfo[]> {
     return tagIndex.list(prefix, options.limit);
@@ -250,6 +309,10 @@ export function createRepoEngine({
     createTag,
     deleteTag,
     deleteTags,
+    trashTags,
+    listTrash,
+    untrashTag,
+    expireTrash,
     listTags,
     readCommit: async (oid) => reader.readCommit(await toCommit(oid)),
     async readSigned(oid): Promise<SignedObject> {

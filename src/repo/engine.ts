@@ -43,6 +43,13 @@ export interface TagInfo {
  * (`-----BEGIN SSH SIGNATURE-----…`) that `git verify-commit` / `git verify-tag` check with
  * `gpg.format=ssh`.
  */
+export interface TrashedTag extends TagInfo {
+  /** The ref under refs/confvault/trash/. */
+  trashRef: string;
+  /** ISO-8601 UTC time of the deletion. */
+  deletedAt: string;
+}
+
 export type SignPayload = (payload: Uint8Array) => Promise<string>;
 
 /** A commit or tag object as git verifies it: the signed bytes and the signature (null: unsigned). */
@@ -105,6 +112,17 @@ export interface RepoEngine {
   deleteTag(name: string): Promise<void>;
   /** Deletes many tag refs in one transaction. */
   deleteTags(names: readonly string[]): Promise<void>;
+  /**
+   * Moves tags to the trash namespace `refs/confvault/trash/<deleted-at unix seconds>/<name>` in
+   * one transaction (the tag objects stay referenced, so gc keeps them until the trash expires).
+   */
+  trashTags(names: readonly string[], deletedAt: Date): Promise<void>;
+  /** What the trash holds, newest deletion first. */
+  listTrash(): Promise<TrashedTag[]>;
+  /** Puts a trashed tag back under refs/tags/<name>; TAG_EXISTS when that name is taken. */
+  untrashTag(entry: TrashedTag): Promise<void>;
+  /** Drops trash entries for good (their objects go with the next gc). */
+  expireTrash(entries: readonly TrashedTag[]): Promise<void>;
   /**
    * Annotated tags under a prefix (default "rp/"), newest first (sequence, time, name: see
    * tag-order.ts), at most `limit` (applied after ordering). Served from a tag index checked

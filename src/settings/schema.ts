@@ -130,6 +130,11 @@ export const settingsSchema = z
     alerts: alertsSchema,
     /** The status report by e-mail, weekly and monthly (src/ops/report-mail.ts). */
     reports: reportsSchema,
+    /** Restore points removed by prune wait this long in refs/confvault/trash/ (undelete brings one back); 0 deletes at once. */
+    retention: z
+      .object({ trashDays: z.number().int().min(0).max(3_650).default(7) })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
