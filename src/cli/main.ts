@@ -1,8 +1,9 @@
 import { Command, CommanderError, Help } from "commander";
 import { packageVersion } from "../core/package-files.ts";
 import { ConfvaultError, isConfvaultError } from "../errors/confvault-error.ts";
-import { exitCodeFor } from "../errors/status-map.ts";
+import { defaultHintFor, exitCodeFor } from "../errors/status-map.ts";
 import { COMMANDS, requestedCommand } from "./command-table.ts";
+import { usageMessage } from "./output.ts";
 import type { CliRuntime } from "./runtime.ts";
 
 /**
@@ -11,7 +12,6 @@ import type { CliRuntime } from "./runtime.ts";
  * the server, the review client or the sync code.
  */
 export async function buildProgram(rt: CliRuntime, argv: readonly string[] = []): Promise<Command> {
-  const json = argv.includes("--json");
   const terms = new Map<Command, string>();
   const defaultHelp = new Help();
   const program = new Command("confvault")
@@ -25,13 +25,13 @@ export async function buildProgram(rt: CliRuntime, argv: readonly string[] = [])
     .configureHelp({ subcommandTerm: (cmd) => terms.get(cmd) ?? defaultHelp.subcommandTerm(cmd) })
     .configureOutput({
       writeOut: (s) => rt.out(s.replace(/\n$/, "")),
-      writeErr: (s) => rt.err(s.replace(/\n$/, "")),
-      // Under --json the error goes out once, as JSON, from runCli.
-      outputError: (s, write) => {
-        if (!json) write(s);
+      // Help written as the answer to a usage error: not under --json (one error object there).
+      writeErr: (s) => {
+        if (!rt.mode.json) rt.err(s.replace(/\n$/, ""));
       },
+      // Every usage error goes out once, as one line (or one JSON object), from runCli.
+      outputError: () => {},
     });
-  if (!json) program.showHelpAfterError("(run `confvault --help` for the commands and options)");
   const wanted = requestedCommand(argv);
   if (wanted) (await wanted.load())(program, rt);
   const real = new Set(program.commands.map((c) => c.name()));
@@ -54,34 +54,68 @@ export async function buildProgram(rt: CliRuntime, argv: readonly string[] = [])
   return program;
 }
 
-/** Runs the CLI and returns the exit code: 0 ok, 1 failed, 2 bad usage or input. */
+/** Services log for a journal when stderr is not a terminal (see runtime.ts). */
+const SERVICE_COMMANDS = new Set(["serve", "demo"]);
+
+/** Runs the CLI and returns the exit code: 0 ok, 1 failed, 2 bad usage or input (src/errors/error-table.ts). */
 export async function runCli(argv: string[], rt: CliRuntime): Promise<number> {
-  const program = await buildProgram(rt, argv);
+  const json = argv.includes("--json");
+  const wanted = requestedCommand(argv);
+  rt.mode = { json, service: SERVICE_COMMANDS.has(wanted?.name ?? "") };
   try {
+    const program = await buildProgram(rt, argv);
     await program.parseAsync(argv, { from: "user" });
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.exitCode === 0)
         return 0;
-      if (argv.includes("--json"))
-        rt.err(JSON.stringify({ error: { code: "BAD_USAGE", message: err.message, hint: "see --help" } }));
-      return 2;
+      const e = usageError(err, wanted?.name);
+      if (json || e.data.helpShown !== true) report(rt, json, e, err);
+      return exitCodeFor(e.code);
     }
     const e = isConfvaultError(err)
       ? err
-      : new ConfvaultError(
-          "INTERNAL",
-          (err as Error)?.message ?? String(err),
-          "this is a bug; please report it with the log",
-          {},
-          err,
-        );
-    if (e.data.reported !== true) {
-      if (argv.includes("--json")) rt.err(JSON.stringify({ error: e.toJSON() }));
-      else rt.err(`error: ${e.message}${e.hint ? `\nhint: ${e.hint}` : ""}`);
-      if (e.code === "INTERNAL" && rt.env.CONFVAULT_DEBUG) rt.err(String((err as Error)?.stack));
-    }
+      : new ConfvaultError("INTERNAL", (err as Error)?.message ?? String(err), "", {}, err);
+    if (e.data.reported !== true) report(rt, json, e, err);
     return exitCodeFor(e.code);
   }
+}
+
+/** A commander usage error as BAD_USAGE: one line, the suggestion in it, the help named in the hint. */
+function usageError(err: CommanderError, command: string | undefined): ConfvaultError {
+  const message = usageMessage(err.message);
+  const suggestion = /\(did you mean ([^)?]*)\?\)/.exec(message)?.[1];
+  const data: Record<string, unknown> = { reason: err.code.replace(/^commander\./, "") };
+  if (suggestion) data.suggestion = suggestion;
+  if (err.code === "commander.help") {
+    // `confvault` alone, or a command group without its subcommand: the help was the answer.
+    return new ConfvaultError(
+      "BAD_USAGE",
+      "a command is missing",
+      `run \`confvault ${command ? `${command} ` : ""}--help\``,
+      {
+        ...data,
+        helpShown: true,
+      },
+    );
+  }
+  return new ConfvaultError(
+    "BAD_USAGE",
+    message,
+    suggestion ? "" : `run \`confvault ${command ? `${command} ` : ""}--help\``,
+    data,
+  );
+}
+
+/** One error: `error: …` and `hint: …` lines, or one JSON object under --json; on stderr. */
+function report(rt: CliRuntime, json: boolean, e: ConfvaultError, cause: unknown): void {
+  const hint =
+    e.hint !== "" ? e.hint : e.code === "BAD_USAGE" && e.data.suggestion ? "" : defaultHintFor(e.code);
+  if (json) {
+    const body = e.toJSON();
+    body.hint = hint !== "" ? hint : `did you mean ${String(e.data.suggestion)}?`;
+    rt.err(JSON.stringify({ error: body }));
+  } else rt.err(`error: ${e.message}${hint ? `\nhint: ${hint}` : ""}`);
+  if (e.code === "INTERNAL" && rt.env.CONFVAULT_DEBUG) rt.err(String((cause as Error)?.stack));
 }

@@ -1,6 +1,7 @@
 import { bindOperations } from "../api/operations.ts";
 import { lockHome } from "../core/lock-home.ts";
 import { packageVersion } from "../core/package-files.ts";
+import { ConfvaultError } from "../errors/confvault-error.ts";
 import type { HomeContext, Logger } from "../home/context.ts";
 import { readTokenRecords } from "../home/token-file.ts";
 import { latestRestorePointSeconds } from "../ops/ops-metrics.ts";
@@ -65,6 +66,8 @@ export async function startServer(
       keepAliveTimeoutMs: ctx.settings.server.keepAliveTimeoutMs,
       maxConnections: ctx.settings.server.maxConnections,
     },
+  }).catch((err: unknown) => {
+    throw listenError(err, options.host, options.port);
   });
   // Finish or undo a change a killed process left in flight before anything is released.
   await lockHome(ctx, "serve", { waitMs: 2_000 })
@@ -81,4 +84,38 @@ export async function startServer(
       await server.close();
     },
   };
+}
+
+/** A failed listen as what to do about it: the port is taken, not allowed, or the host is not ours. */
+export function listenError(err: unknown, host: string, port: number): unknown {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  const where = `${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const data = { host, port, errno: code };
+  if (code === "EADDRINUSE")
+    return new ConfvaultError(
+      "PORT_IN_USE",
+      `${where} is already in use`,
+      `stop the process listening there (\`ss -ltnp 'sport = :${port}'\` names it), or pass another --port (0 picks a free one)`,
+      data,
+      err,
+    );
+  if (code === "EACCES" || code === "EPERM")
+    return new ConfvaultError(
+      "BAD_USAGE",
+      `not allowed to listen on ${where}`,
+      port < 1024
+        ? "ports below 1024 need root or CAP_NET_BIND_SERVICE: pass --port 1024 or higher"
+        : "check the service's permissions (systemd SocketBindDeny, SELinux)",
+      data,
+      err,
+    );
+  if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND" || code === "EAI_AGAIN")
+    return new ConfvaultError(
+      "BAD_USAGE",
+      `cannot listen on ${where}: ${host} is not an address of this machine`,
+      "pass --host 127.0.0.1, 0.0.0.0 (every IPv4 address) or one of this machine's addresses",
+      data,
+      err,
+    );
+  return err;
 }

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { listRestorePoints } from "../../api/list-restore-points.ts";
 import { positiveInt } from "../parse-args.ts";
+import { renderLog } from "../render-log.ts";
 import type { CliRuntime } from "../runtime.ts";
 
 export function registerLog(program: Command, rt: CliRuntime): void {
@@ -22,15 +23,7 @@ export function registerLog(program: Command, rt: CliRuntime): void {
         return;
       }
       const points = await listRestorePoints({ ctx, limit: opts.number });
-      const human =
-        points.length === 0
-          ? "no restore points yet: apply a config first"
-          : points
-              .map(
-                (p) =>
-                  `${p.tag}  ${p.time}  ${p.source.padEnd(7)}  ${p.actor}  ${p.commit.slice(0, 12)}  ${p.reason}`,
-              )
-              .join("\n");
+      const human = renderLog(points, { now: ctx.now(), color: rt.color });
       rt.print(cmd, { restorePoints: points }, human);
     });
 }

@@ -1,5 +1,5 @@
 import path from "node:path";
-import type { Command } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
 import { ConfvaultError } from "../../errors/confvault-error.ts";
 import { openHome } from "../../home/open-home.ts";
 import { readTlsIdentity } from "../../server/tls-files.ts";
@@ -12,9 +12,7 @@ export function registerServe(program: Command, rt: CliRuntime): void {
     .command("serve")
     .description("run the HTTP(S) service on this home (master or slave by the home's role)")
     .option("--host <host>", "address to listen on (default: settings, 127.0.0.1)")
-    .option("--port <port>", "port (default: settings, 8740; 0 picks a free one)", (v: string) =>
-      Number.parseInt(v, 10),
-    )
+    .option("--port <port>", "port (default: settings, 8740; 0 picks a free one)", portNumber)
     .option(
       "--tls-cert <pem>",
       "serve HTTPS with this certificate (default: settings server.tls, else the home's tls/ pair)",
@@ -68,4 +66,12 @@ export function registerServe(program: Command, rt: CliRuntime): void {
       );
       await waitForShutdown(logger, [() => server.close()]);
     });
+}
+
+/** A TCP port, 0–65535 (0 picks a free one); anything else is a usage error (exit 2), not a crash. */
+export function portNumber(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535)
+    throw new InvalidArgumentError("expected a port number from 0 to 65535");
+  return n;
 }

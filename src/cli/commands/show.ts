@@ -1,5 +1,7 @@
+import { promises as fsp } from "node:fs";
 import type { Command } from "commander";
 import { showFile } from "../../api/show-file.ts";
+import { binaryRefusal } from "../output.ts";
 import type { CliRuntime } from "../runtime.ts";
 
 export function registerShow(program: Command, rt: CliRuntime): void {
@@ -17,11 +19,21 @@ export function registerShow(program: Command, rt: CliRuntime): void {
       "config.xml | committed/config.xml | manifest.json | secrets.sealed.age",
       "config.xml",
     )
+    .option("--output <file>", "write the file there (mode 0600) instead of to stdout")
     .action(async (ref: string, opts, cmd: Command) => {
       const ctx = await rt.open(cmd);
       const bytes = await showFile({ ctx, ref, file: opts.file });
-      if (rt.globals(cmd).json)
-        rt.out(JSON.stringify({ ref, file: opts.file, base64: Buffer.from(bytes).toString("base64") }));
-      else process.stdout.write(bytes);
+      if (opts.output) {
+        // Mode 0600: config.xml comes back with its secrets put in.
+        await fsp.writeFile(opts.output, bytes, { mode: 0o600 });
+        rt.print(cmd, { ref, file: opts.file, output: opts.output, bytes: bytes.length }, "");
+      } else if (rt.globals(cmd).json)
+        rt.print(cmd, { ref, file: opts.file, base64: Buffer.from(bytes).toString("base64") }, "");
+      else {
+        // Binary (secrets.sealed.age) is refused on a terminal; piped, the bytes go out as they are.
+        const refused = binaryRefusal(bytes, rt.isTTY, opts.file);
+        if (refused) throw refused;
+        rt.outBytes(bytes);
+      }
     });
 }
