@@ -4,6 +4,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { applyConfig } from "../../src/api/apply.ts";
 import { listRestorePoints } from "../../src/api/list-restore-points.ts";
+import { packageVersion } from "../../src/core/package-files.ts";
 import { resolveGithubConfig } from "../../src/review/github-config.ts";
 import { initReviewRepo } from "../../src/review/init-review-repo.ts";
 import { cli, dec, git, ROOT, tempDir } from "../helpers/temp-home.ts";
@@ -42,13 +43,18 @@ test("github init-repo wrote the repository templates as one commit on main", as
     ".github/workflows/confvault-verify.yml",
     "CODEOWNERS",
     "README.md",
+    `vendor/confvault-${packageVersion()}.tgz`,
   ]);
   assert.match(await rig.gh.git("show", "main:.gitattributes"), /config\.xml -text/);
   assert.match(await rig.gh.git("show", "main:CODEOWNERS"), /@acme/);
-  assert.match(
-    await rig.gh.git("show", "main:.github/workflows/confvault-verify.yml"),
-    /npx --yes confvault verify/,
-  );
+  const workflow = await rig.gh.git("show", "main:.github/workflows/confvault-verify.yml");
+  assert.match(workflow, /^\s+run: confvault verify --home "\$RUNNER_TEMP\/confvault"$/m);
+  assert.not.match(workflow, /npx/);
+  assert.match(await rig.gh.git("show", "main:.gitattributes"), /^vendor\/\*\.tgz binary$/m);
+  // A second init-repo with the same confvault changes nothing (npm pack is byte-stable).
+  const github = await resolveGithubConfig(rig.home.ctx, rig.env, { token: true });
+  const again = await initReviewRepo({ ctx: rig.home.ctx, github, actor: "alice" });
+  assert.is(again.changed, false);
 });
 
 test("propose → PR checked → merged → push webhook applies it on the master and posts the outcome", async () => {
@@ -91,7 +97,7 @@ test("propose → PR checked → merged → push webhook applies it on the maste
   const branchFiles = (await rig.gh.git("ls-tree", "-r", "--name-only", proposed.commit)).split("\n");
   for (const f of ["config.xml", "secrets.sealed.age", "manifest.json", "README.md"])
     assert.ok(branchFiles.includes(f), f);
-  const everything = await rig.gh.git("log", "--all", "-p", "--binary");
+  const everything = await rig.gh.git("log", "--all", "-p", "--binary", "--", ".", ":(exclude)vendor");
   assert.not.ok(everything.includes(NEW_SECRET), "the new secret is sealed");
   assert.not.ok(everything.includes(SECRET_VALUE), "the old secret is sealed");
 
