@@ -3,8 +3,17 @@
 
 const TOKEN_KEY = "confvault-token";
 const $ = (id) => document.getElementById(id);
+/** Restore points per page: the first page, then "Load more" asks for the next. */
+const PAGE = 200;
 let me = null;
 const picked = { a: null, b: null };
+/** Restore points loaded so far (newest first) and whether the server has more. */
+let points = [];
+let morePoints = false;
+/** The current (tip of main) and live restore points, and the drift between them. */
+let markers = { current: null, live: null, drift: "none" };
+/** Bumped per restore dialog, so a late preview never fills a newer dialog. */
+let previewSeq = 0;
 
 function el(tag, props, ...children) {
   const node = document.createElement(tag);
@@ -68,8 +77,10 @@ async function login(token) {
 
 async function refresh(ops) {
   ops = ops || (await api("/ops"));
-  const { restorePoints } = await api("/restore-points?limit=200");
-  renderTimeline(restorePoints);
+  markers = await api("/ops/points").catch(() => ({ current: null, live: null, drift: "unknown" }));
+  points = [];
+  await loadPoints();
+  renderMarkers();
   renderOps(ops);
   $("nodes-section").hidden = true;
   if (ops.nodes !== "standalone") {
@@ -81,8 +92,50 @@ async function refresh(ops) {
   }
 }
 
-function renderTimeline(points) {
+/** The next page of restore points (one more than a page is asked for, to know if there are more). */
+async function loadPoints() {
+  const { restorePoints } = await api(`/restore-points?limit=${PAGE + 1}&offset=${points.length}`);
+  morePoints = restorePoints.length > PAGE;
+  points = points.concat(restorePoints.slice(0, PAGE));
+  renderTimeline();
+}
+
+async function loadMore() {
+  const button = $("load-more");
+  button.disabled = true;
+  try {
+    await loadPoints();
+  } catch (err) {
+    say(`Loading restore points failed: ${err.message}`, true);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function pointName(marker) {
+  return marker ? marker.tag || marker.commit.slice(0, 12) : "none";
+}
+
+function renderMarkers() {
+  const badge = $("drift-badge");
+  const drifted = markers.drift !== "none";
+  badge.textContent = drifted ? "drift" : "in sync";
+  badge.className = `badge ${drifted ? "drift" : "synced"}`;
+  badge.title = drifted ? markers.drift : "the live config.xml is the current restore point";
+  const live = markers.live
+    ? pointName(markers.live)
+    : markers.drift === "live config missing"
+      ? "missing"
+      : "matches no restore point";
+  $("markers-text").textContent = drifted
+    ? `Current: ${pointName(markers.current)} · live: ${live} (${markers.drift})`
+    : `Current and live: ${pointName(markers.current)}`;
+}
+
+function renderTimeline() {
   const list = $("timeline");
+  const current = markers.current?.commit;
+  const live = markers.live?.commit;
   list.replaceChildren(
     ...points.map((p) => {
       const pick = (side) =>
@@ -102,29 +155,81 @@ function renderTimeline(points) {
           }),
           ` ${side.toUpperCase()}`,
         );
+      const isCurrent = p.commit === current;
+      const isLive = p.commit === live;
       const item = el(
         "li",
-        { "data-tag": p.tag },
-        el("div", {}, el("span", { class: "tag" }, p.tag)),
+        {
+          "data-tag": p.tag,
+          "data-commit": p.commit,
+          class: [isCurrent ? "is-current" : "", isLive ? "is-live" : ""].join(" ").trim(),
+        },
+        el(
+          "div",
+          {},
+          el("span", { class: "tag" }, p.tag),
+          isCurrent ? el("span", { class: "badge current", title: "tip of main" }, "current") : null,
+          isLive
+            ? el("span", { class: "badge live", title: "the live config.xml is this one" }, "live")
+            : null,
+        ),
         el("div", { class: "meta" }, `${p.time} · ${p.actor} · ${p.source || "apply"}`),
         el("div", { class: "reason" }, p.reason),
         el("div", {}, pick("a"), pick("b")),
       );
       if (me && me.role === "operator") {
         item.append(
-          el("button", { type: "button", class: "restore", onclick: () => askRestore(p.tag) }, "Restore…"),
+          el(
+            "button",
+            { type: "button", class: "restore", onclick: () => void askRestore(p.tag) },
+            "Restore…",
+          ),
         );
       }
       return item;
     }),
   );
+  $("points-count").textContent =
+    `${points.length} restore point${points.length === 1 ? "" : "s"} shown${morePoints ? "; older ones follow" : ""}`;
+  const more = $("load-more");
+  more.hidden = !morePoints;
+  more.textContent = `Load ${PAGE} more`;
 }
 
-function askRestore(tag) {
+/**
+ * The restore dialog: first what the restore would change (the policy diff from the current
+ * restore point to the chosen one), and only then the reason and the button.
+ */
+async function askRestore(tag) {
+  const seq = ++previewSeq;
   $("restore-section").hidden = false;
+  $("restore-form").hidden = true;
   $("restore-tag").textContent = tag;
   $("restore-reason").value = "";
-  $("restore-reason").focus();
+  const from = markers.current ? markers.current.tag || markers.current.commit : "main";
+  $("restore-preview-title").textContent = `${pointName(markers.current)} (current) → ${tag}`;
+  const preview = $("restore-preview");
+  preview.textContent = "Loading the preview…";
+  preview.className = "loading";
+  const drift = $("restore-drift");
+  drift.hidden = markers.drift === "none";
+  drift.textContent =
+    markers.drift === "none"
+      ? ""
+      : `The live config.xml is not the current restore point (${markers.drift}): the restore replaces it as well.`;
+  $("restore-section").scrollIntoView({ block: "nearest" });
+  try {
+    const d = await api(`/diff?from=${encodeURIComponent(from)}&to=${encodeURIComponent(tag)}`);
+    if (seq !== previewSeq) return;
+    preview.textContent = d.text || "no policy changes: this restore point has the current policy";
+    preview.className = "";
+    $("restore-form").hidden = false;
+    $("restore-reason").focus();
+  } catch (err) {
+    if (seq !== previewSeq) return;
+    preview.textContent = `The preview failed: ${err.message}`;
+    preview.className = "bad";
+  }
 }
 
 async function doRestore(event) {
@@ -156,6 +261,7 @@ async function showDiff() {
     $("diff-section").hidden = false;
     $("diff-title").textContent = `${a} → ${b}`;
     $("diff-text").textContent = d.text || "no policy changes";
+    $("diff-section").scrollIntoView({ block: "nearest" });
   } catch (err) {
     say(`Diff failed: ${err.message}`, true);
   }
@@ -245,8 +351,12 @@ document.addEventListener("DOMContentLoaded", () => {
     location.reload();
   });
   $("diff-button").addEventListener("click", () => void showDiff());
+  $("load-more").addEventListener("click", () => void loadMore());
   $("restore-form").addEventListener("submit", (e) => void doRestore(e));
-  $("restore-cancel").addEventListener("click", () => ($("restore-section").hidden = true));
+  $("restore-cancel").addEventListener("click", () => {
+    previewSeq++;
+    $("restore-section").hidden = true;
+  });
   const saved = sessionStorage.getItem(TOKEN_KEY);
   if (saved) void login(saved);
 });
