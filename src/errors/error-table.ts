@@ -84,7 +84,7 @@ export const ERROR_TABLE = {
   NOT_FOUND: {
     exit: 1,
     http: 404,
-    hint: "",
+    hint: "check the name in the message: `confvault log` lists restore points, `confvault remote list` remotes",
     meaning:
       "something the operation needs does not exist (a route, a remote, a restore point to go back to)",
   },
@@ -127,7 +127,7 @@ export const ERROR_TABLE = {
   NOTHING_TO_DO: {
     exit: 1,
     http: 200,
-    hint: "",
+    hint: "nothing was changed; there is nothing to fix unless a change was expected",
     meaning: "the operation had nothing to do (no change to propose, no remote to push to)",
   },
   UNAUTHORIZED: {

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { ConfvaultError, type ErrorCode } from "../errors/confvault-error.ts";
-import { httpStatusFor } from "../errors/status-map.ts";
+import { defaultHintFor, httpStatusFor } from "../errors/status-map.ts";
 import type { AppEnv, AppLogger } from "./types.ts";
 
 export interface ErrorBody {
@@ -22,7 +22,10 @@ export function errorResponse(
   extraHeaders: Record<string, string> = {},
   requestId?: string,
 ): Response {
-  const body: ErrorBody = { error: { code: err.code, message: err.message, hint: err.hint } };
+  // An error without a hint of its own gets its code's default from the one error table.
+  const body: ErrorBody = {
+    error: { code: err.code, message: err.message, hint: err.hint || defaultHintFor(err.code) },
+  };
   if (requestId !== undefined) body.error.requestId = requestId;
   // Structured data (line:column of an XML error, the ref that was missing) helps clients fix
   // their request; on server faults it could expose internals, so it stays in the log.

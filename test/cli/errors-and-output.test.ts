@@ -22,6 +22,7 @@ import { listenError } from "../../src/cli/start-server.ts";
 import { ConfvaultError, type ErrorCode } from "../../src/errors/confvault-error.ts";
 import { ERROR_TABLE, errorTableMarkdown } from "../../src/errors/error-table.ts";
 import { defaultHintFor, exitCodeFor, httpStatusFor } from "../../src/errors/status-map.ts";
+import { errorResponse } from "../../src/server/error-response.ts";
 import { cli, ROOT, TEST_KEY, tempDir } from "../helpers/temp-home.ts";
 
 const SAMPLE = path.join(ROOT, "templates/sample/safesquid-config.xml");
@@ -49,6 +50,19 @@ test("the README's exit-code table is the error table, row for row", async () =>
     assert.is(Number(r[2]), exitCodeFor(code), code);
     assert.is(Number(r[3]), httpStatusFor(code), code);
   }
+});
+
+test("HTTP answers with the table's status, and its default hint when an error has none", async () => {
+  for (const code of ["UNAUTHORIZED", "REF_NOT_FOUND", "TAG_EXISTS", "HOOK_FAILED"] as ErrorCode[]) {
+    const res = errorResponse(new ConfvaultError(code, "x"));
+    assert.is(res.status, ERROR_TABLE[code].http, code);
+    const body = (await res.json()) as { error: { code: string; hint: string } };
+    assert.equal(body.error, { code, message: "x", hint: ERROR_TABLE[code].hint });
+  }
+  const own = (await errorResponse(new ConfvaultError("LOCKED", "x", "own hint")).json()) as {
+    error: { hint: string };
+  };
+  assert.is(own.error.hint, "own hint");
 });
 
 test("exit 2 is bad usage or input, 1 a failed operation; every code has a row", () => {
@@ -80,6 +94,7 @@ test("exit 2 is bad usage or input, 1 a failed operation; every code has a row",
     assert.ok(row.exit === 1 || row.exit === 2, code);
     assert.ok(row.http >= 200 && row.http < 600, code);
     assert.ok(row.meaning.length > 0, code);
+    assert.ok(row.hint.length > 0, `${code} has a default hint`);
     assert.is(defaultHintFor(code), row.hint);
   }
   assert.is(httpStatusFor("REF_NOT_FOUND"), 404);
