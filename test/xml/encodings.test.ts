@@ -3,13 +3,18 @@ import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { bindOperations } from "../../src/api/operations.ts";
 import { isConfvaultError } from "../../src/errors/confvault-error.ts";
 import { exitCodeFor } from "../../src/errors/status-map.ts";
+import { readTokenRecords } from "../../src/home/token-file.ts";
 import { checkForLeaks } from "../../src/seal/leak-guard.ts";
 import { liftSecrets, restoreSecrets } from "../../src/seal/lift-secrets.ts";
+import { createApp } from "../../src/server/create-app.ts";
+import { createMetrics } from "../../src/server/metrics.ts";
+import { createTokenVerifier } from "../../src/server/tokens.ts";
 import { configText, supportedEncodings } from "../../src/xml/decode-xml-bytes.ts";
 import { scanXml } from "../../src/xml/scan-xml.ts";
-import { ROOT, TEST_KEY, tempDir } from "../helpers/temp-home.ts";
+import { ROOT, TEST_KEY, tempDir, tempHome } from "../helpers/temp-home.ts";
 
 /*
  * Every encoding the README lists, generated with iconv from UTF-8 text in the target script
@@ -354,6 +359,49 @@ test("UTF-16 secrets: the marker is spliced in as UTF-16 and restored byte for b
     }
     // An encoding unknown here falls back to latin1, which never fails.
     assert.is(configText(Uint8Array.of(0x41, 0xe9), "x-unknown"), "A\u00e9");
+  },
+);
+
+(haveIconv ? test : test.skip)(
+  "every encoding is applied over HTTP and given back byte for byte",
+  async () => {
+    const h = await tempHome({ profile: "generic" });
+    try {
+      const app = createApp({
+        ops: bindOperations(h.ctx),
+        tokens: createTokenVerifier(await readTokenRecords(h.ctx.layout.tokens)),
+        logger: { info() {}, warn() {}, error() {} },
+        metrics: createMetrics(),
+        version: "test",
+      });
+      const auth = { authorization: `Bearer ${h.tokens.find((t) => t.role === "operator")!.token}` };
+      for (const [i, c] of CASES.entries()) {
+        const bytes = encode(c, true);
+        const res = await app.request(`/api/v1/apply?reason=${encodeURIComponent(c.iconv)}&tag=http-${i}`, {
+          method: "POST",
+          headers: { ...auth, "content-type": "application/xml" },
+          body: new Uint8Array(bytes),
+        });
+        assert.is(res.status, 201, `${c.iconv}: ${await res.clone().text()}`);
+        const got = await app.request(`/api/v1/restore-points/rp/http-${i}/config.xml`, { headers: auth });
+        assert.is(got.status, 200, c.iconv);
+        assert.equal(new Uint8Array(await got.arrayBuffer()), bytes, `${c.iconv}: GET config.xml`);
+        assert.equal(
+          new Uint8Array(await fsp.readFile(h.ctx.live("config")!)),
+          bytes,
+          `${c.iconv}: live file`,
+        );
+      }
+      const refused = await app.request("/api/v1/apply?reason=ebcdic", {
+        method: "POST",
+        headers: { ...auth, "content-type": "application/xml" },
+        body: new TextEncoder().encode('<?xml version="1.0" encoding="EBCDIC-US"?><r/>'),
+      });
+      assert.is(refused.status, 400);
+      assert.is((await refused.json()).error.code, "UNSUPPORTED_ENCODING");
+    } finally {
+      await h.cleanup();
+    }
   },
 );
 
