@@ -95,9 +95,9 @@ function countBySource(messages: string[]): Record<string, number> {
 
 /** Changes on main by their Confvault-Source trailer, every commit since the first. */
 export interface ChangeCounts {
-  /** Every source except "restore" (apply, capture, merge, sync, rotate, …). */
+  /** Every source except "restore" and "rollback" (apply, capture, merge, sync, rotate, …). */
   applies: Record<string, number>;
-  /** Restores and rollbacks, automatic ones included (source "restore"). */
+  /** Restores and rollbacks, automatic ones included (source "restore" or "rollback"). */
   restores: number;
 }
 
@@ -131,7 +131,7 @@ export function createChangeCounter(): (ctx: HomeContext) => Promise<ChangeCount
       for (const [k, n] of Object.entries(fresh)) bySource[k] = (bySource[k] ?? 0) + n;
       seen = { tip, bySource };
     }
-    const { restore = 0, ...applies } = seen.bySource;
-    return { applies, restores: restore };
+    const { restore = 0, rollback = 0, ...applies } = seen.bySource;
+    return { applies, restores: restore + rollback };
   };
 }

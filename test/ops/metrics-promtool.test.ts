@@ -160,7 +160,9 @@ maybe(
     assert.is(verdict.code, 0, verdict.output);
     assert.match(text, /^confvault_applies_total\{source="apply"\} 2$/m);
     assert.match(text, /^confvault_restores_total 1$/m);
-    assert.match(text, /^confvault_restore_points\{source="restore"\} 1$/m);
+    // A rollback is source "restore" (or "rollback", where the core names it so): a restore either way.
+    assert.match(text, /^confvault_restore_points\{source="(restore|rollback)"\} 1$/m);
+    assert.not.match(text, /^confvault_applies_total\{source="(restore|rollback)"\}/m);
     assert.match(text, /^confvault_node_healthy\{node="alive"\} 1$/m);
     assert.match(text, /^confvault_node_healthy\{node="dead"\} 0$/m);
     assert.ok(Math.abs(contactOf(text, "dead") - Date.parse(hourAgo) / 1000) < 1, text);
@@ -207,5 +209,17 @@ maybe("promtool check rules accepts the shipped Prometheus alert rules", async (
   ]);
   assert.match(stdout, /SUCCESS: \d+ rules found/);
 });
+
+maybe(
+  "promtool test rules: a dead or silent slave and a failing remote fire, healthy ones do not",
+  async () => {
+    const { stdout } = await run("promtool", [
+      "test",
+      "rules",
+      path.join(ROOT, "test/ops/confvault.rules.test.yml"),
+    ]);
+    assert.match(stdout, /SUCCESS/);
+  },
+);
 
 test.run();
