@@ -8,6 +8,8 @@ import { recoveryContext } from "../backup/recovery-context.ts";
 import { writeRemotes } from "../backup/remote-store.ts";
 import { gitAuthEnv } from "../backup/remote-token.ts";
 import { classifyRemoteUrl, redactUrl } from "../backup/remote-url.ts";
+import { recoverFromS3 } from "../backup/s3-recover.ts";
+import { isS3Url, parseS3Url, type S3RemoteSettings, s3RemoteSchema } from "../backup/s3-settings.ts";
 import { decodeManifest, type Manifest } from "../core/manifest.ts";
 import { MANIFEST_FILE } from "../core/prepare-snapshot.ts";
 import { spliceLocalSections } from "../core/splice-local-sections.ts";
@@ -16,6 +18,7 @@ import { ConfvaultError, inOperation } from "../errors/confvault-error.ts";
 import { loadActivationKey } from "../home/activation-key.ts";
 import { writeFileAtomic } from "../home/atomic-write.ts";
 import { type Logger, silentLogger } from "../home/context.ts";
+import { sealKeysFrom } from "../home/seal-keys.ts";
 import { writeTokenRecords } from "../home/token-file.ts";
 import { createGitCli } from "../repo/git-cli.ts";
 import { type DerivedIdentity, deriveIdentity } from "../seal/derive-identity.ts";
@@ -26,8 +29,10 @@ import type { Settings } from "../settings/schema.ts";
 export interface RecoverOptions {
   /** The new home; must not exist yet, or be empty. */
   dir: string;
-  /** The remote: http(s), ssh or file URL. */
+  /** The remote: http(s), ssh or file URL, or s3://bucket/prefix. */
   from: string;
+  /** s3:// remotes: endpoint, region, path style (credentials: AWS_* in `env`). */
+  s3?: Partial<S3RemoteSettings>;
   /** Restore point to put live (default: the remote's main). */
   ref?: string;
   /** Keep the node-local sections of a config.xml already on this machine. */
@@ -79,7 +84,9 @@ export async function recover(options: RecoverOptions): Promise<RecoverResult> {
   const started = performance.now();
   const since = () => Math.round(performance.now() - started);
   try {
-    classifyRemoteUrl(from);
+    const fromS3 = isS3Url(from);
+    if (fromS3) parseS3Url(from);
+    else classifyRemoteUrl(from);
     const key = await loadActivationKey({
       envValue: env.CONFVAULT_ACTIVATION_KEY,
       keyFile: options.keyFile,
@@ -131,7 +138,21 @@ export async function recover(options: RecoverOptions): Promise<RecoverResult> {
       await probe.engine.init();
       const git = createGitCli({ gitdir: probe.layout.gitdir });
       const auth = gitAuthEnv(options.username ?? "x-access-token", token);
-      const target = await fetchRestorePoint(git, from, auth, options.ref);
+      // An S3 remote is read whole (bundles build on each other): the history is complete at once.
+      let target: { ref: string; main: string | null };
+      if (fromS3) {
+        const got = await recoverFromS3({
+          url: from,
+          settings: options.s3,
+          env,
+          git,
+          scratch: path.join(probe.layout.state, "s3-download"),
+          ref: options.ref,
+          signerFor: async (cluster) => (await sealKeysFrom(await identityFor(cluster), [])).signer.publicKey,
+        });
+        warnings.push(...got.warnings);
+        target = got;
+      } else target = await fetchRestorePoint(git, from, auth, options.ref);
       const fetchMs = since();
       const commit = await probe.engine.resolveCommit(target.ref);
       const manifest = decodeManifest(
@@ -191,6 +212,7 @@ export async function recover(options: RecoverOptions): Promise<RecoverResult> {
           name: "origin",
           url: from,
           transport: "auto",
+          ...(fromS3 ? { s3: s3RemoteSchema.parse(options.s3 ?? {}) } : {}),
           ...(options.tokenEnv ? { tokenEnv: options.tokenEnv } : {}),
           username: options.username ?? "x-access-token",
           addedAt: now().toISOString(),
@@ -244,7 +266,10 @@ export async function recover(options: RecoverOptions): Promise<RecoverResult> {
         warnings,
         timings: { fetch: fetchMs, keys: keysMs, verify: verifyMs, live: liveMs },
       };
-      if (!options.shallow) {
+      if (fromS3) {
+        result.shallow = false;
+        result.timings.history = since();
+      } else if (!options.shallow) {
         try {
           await fetchHistory(ctx.engine, from, auth);
           result.shallow = false;

@@ -1,5 +1,6 @@
 import type { PushOutcome } from "../backup/push-remote.ts";
 import { pushToRemotes } from "../backup/push-remotes.ts";
+import { s3PushHandler } from "../backup/s3-push.ts";
 import type { PushProgress } from "../backup/transport.ts";
 import { ConfvaultError, inOperation } from "../errors/confvault-error.ts";
 import type { HomeContext } from "../home/context.ts";
@@ -35,6 +36,7 @@ export async function remotePush({
       now: ctx.now,
       onProgress,
       onResult,
+      pushS3: s3PushHandler(ctx, env),
     });
     const failed = results.filter((r) => !r.ok);
     if (failed.length > 0) {

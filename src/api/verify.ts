@@ -1,6 +1,10 @@
 import { promises as fsp } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { readRemotes } from "../backup/remote-store.ts";
+import { openRemoteStore } from "../backup/s3-adapter.ts";
+import { isS3Url } from "../backup/s3-settings.ts";
+import { type S3VerifyResult, verifyS3Remote } from "../backup/s3-verify.ts";
 import { knownSigningKeys } from "../core/change-signer.ts";
 import { sha256Hex } from "../core/manifest.ts";
 import { openSnapshot } from "../core/read-snapshot.ts";
@@ -31,6 +35,10 @@ export interface VerifyOptions {
   random?: () => number;
   /** Record drill results per restore point in `<home>/state/drills.json` (default: when drilling). */
   record?: boolean;
+  /** Check this s3:// remote instead of the home: index signature, every bundle, fsck of the result. */
+  remote?: string;
+  /** Environment for the remote's credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY). */
+  env?: Record<string, string | undefined>;
 }
 
 export interface PointCheck {
@@ -47,6 +55,8 @@ export interface VerifyResult {
   ok: boolean;
   fsck: string;
   points: PointCheck[];
+  /** With `remote`: what was checked in the bucket. */
+  remote?: S3VerifyResult;
 }
 
 async function checkPoint(
@@ -120,8 +130,11 @@ export async function verify({
   sample,
   random,
   record = drill,
+  remote,
+  env = {},
 }: VerifyOptions): Promise<VerifyResult> {
   try {
+    if (remote !== undefined) return await verifyRemote(ctx, remote, env);
     let fsck = "";
     let fsckOk = true;
     try {
@@ -161,4 +174,34 @@ export async function verify({
   } catch (err) {
     throw inOperation("verify", err);
   }
+}
+
+async function verifyRemote(
+  ctx: HomeContext,
+  name: string,
+  env: Record<string, string | undefined>,
+): Promise<VerifyResult> {
+  const def = (await readRemotes(ctx.layout.remotes)).find((r) => r.name === name);
+  if (!def) {
+    throw new ConfvaultError("NOT_FOUND", `no remote named ${name}`, "see `confvault remote list`", {
+      remote: name,
+    });
+  }
+  if (!isS3Url(def.url)) {
+    throw new ConfvaultError(
+      "BAD_USAGE",
+      `verify --remote checks s3:// remotes; ${name} is a git remote`,
+      "check a git remote with `git clone --bare URL scratch.git && git --git-dir=scratch.git fsck --strict`, or a recover drill",
+    );
+  }
+  const store = await openRemoteStore({
+    url: def.url,
+    name,
+    settings: def.s3,
+    tokensDir: ctx.layout.remoteTokens,
+    env,
+    now: ctx.now,
+  });
+  const checked = await verifyS3Remote({ store, remote: name, trusted: await knownSigningKeys(ctx) });
+  return { ok: checked.ok, fsck: checked.fsck, points: [], remote: checked };
 }

@@ -3,9 +3,10 @@ import type { HomeLayout } from "../home/layout.ts";
 import type { RepoEngine } from "../repo/engine.ts";
 import { gitOnPath } from "./git-on-path.ts";
 import { type PushOutcome, pushRemote } from "./push-remote.ts";
-import { readRemotes, recordPush } from "./remote-store.ts";
+import { type Remote, readRemotes, recordPush } from "./remote-store.ts";
 import { resolveRemoteToken } from "./remote-token.ts";
 import { redactUrl } from "./remote-url.ts";
+import { isS3Url } from "./s3-settings.ts";
 import type { PushProgress } from "./transport.ts";
 
 export interface PushRemotesInput {
@@ -18,6 +19,8 @@ export interface PushRemotesInput {
   onProgress?: (p: PushProgress) => void;
   /** Called as each remote finishes (before the next starts). */
   onResult?: (outcome: PushOutcome) => void;
+  /** Pushes one s3:// remote (src/backup/s3-push.ts needs the home's signer, so the caller wires it). */
+  pushS3?: (remote: Remote, onProgress?: (p: PushProgress) => void) => Promise<PushOutcome>;
 }
 
 /**
@@ -32,6 +35,7 @@ export async function pushToRemotes({
   now,
   onProgress,
   onResult,
+  pushS3,
 }: PushRemotesInput): Promise<PushOutcome[]> {
   const all = await readRemotes(layout.remotes);
   const chosen = name === undefined ? all : all.filter((r) => r.name === name);
@@ -52,8 +56,18 @@ export async function pushToRemotes({
   for (const remote of chosen) {
     let outcome: PushOutcome;
     try {
-      const token = await resolveRemoteToken(remote, layout.remoteTokens, env);
-      outcome = await pushRemote({ engine, remote, token, gitAvailable, onProgress });
+      if (isS3Url(remote.url)) {
+        if (!pushS3)
+          throw new ConfvaultError(
+            "REMOTE_FAILED",
+            `remote ${remote.name} is an S3 bucket`,
+            "push it with `confvault remote push`",
+          );
+        outcome = await pushS3(remote, onProgress);
+      } else {
+        const token = await resolveRemoteToken(remote, layout.remoteTokens, env);
+        outcome = await pushRemote({ engine, remote, token, gitAvailable, onProgress });
+      }
     } catch (err) {
       const e = err as ConfvaultError;
       outcome = {

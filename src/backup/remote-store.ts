@@ -2,6 +2,7 @@ import { promises as fsp } from "node:fs";
 import { z } from "zod";
 import { ConfvaultError } from "../errors/confvault-error.ts";
 import { writeFileAtomic } from "../home/atomic-write.ts";
+import { s3RemoteSchema } from "./s3-settings.ts";
 
 export const REMOTE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
@@ -24,6 +25,8 @@ export const remoteSchema = z
       .optional(),
     /** User name sent with the token (HTTP Basic); GitHub wants "x-access-token", most servers accept any. */
     username: z.string().min(1).max(200).default("x-access-token"),
+    /** Connection settings of an s3:// remote (endpoint, region, path style, object lock). */
+    s3: s3RemoteSchema.optional(),
     addedAt: z.string(),
   })
   .strict();

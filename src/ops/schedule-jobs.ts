@@ -4,6 +4,7 @@ import { prune } from "../api/prune.ts";
 import { verify } from "../api/verify.ts";
 import { pushToRemotes } from "../backup/push-remotes.ts";
 import { readRemotes } from "../backup/remote-store.ts";
+import { s3PushHandler } from "../backup/s3-push.ts";
 import { ConfvaultError } from "../errors/confvault-error.ts";
 import type { HomeContext } from "../home/context.ts";
 import type { ScheduledJob } from "./scheduler.ts";
@@ -46,6 +47,7 @@ export function backupJobs(
           engine: ctx.engine,
           env: options.env,
           now: ctx.now,
+          pushS3: s3PushHandler(ctx, options.env),
         });
         const failed = results.filter((r) => !r.ok);
         if (failed.length > 0) {

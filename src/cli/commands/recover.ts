@@ -21,7 +21,13 @@ export function registerRecover(program: Command, rt: CliRuntime): void {
     .description(
       "disaster recovery: build a new home from a remote and put a restore point live (needs the activation key)",
     )
-    .requiredOption("--from <url>", "the remote (http(s), ssh or a path)")
+    .requiredOption("--from <url>", "the remote (http(s), ssh, a path, or s3://bucket/prefix)")
+    .option(
+      "--endpoint <url>",
+      "s3: the service endpoint (default: AWS); credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY",
+    )
+    .option("--region <region>", "s3: the region (default us-east-1)")
+    .option("--path-style", "s3: path-style addressing (MinIO and most self-hosted stores)")
     .option("--ref <rp>", "restore point to put live (default: the latest, the remote's main)")
     .option("--keep-local", "keep the node-local sections of a config.xml already on this machine")
     .option(
@@ -52,6 +58,15 @@ export function registerRecover(program: Command, rt: CliRuntime): void {
       const result = await recover({
         dir: rt.homeDir(cmd),
         from: opts.from,
+        ...(opts.endpoint || opts.region || opts.pathStyle
+          ? {
+              s3: {
+                ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+                ...(opts.region ? { region: opts.region } : {}),
+                ...(opts.pathStyle ? { pathStyle: true } : {}),
+              },
+            }
+          : {}),
         ref: opts.ref,
         keepLocal: Boolean(opts.keepLocal),
         force: Boolean(opts.force),

@@ -5,7 +5,10 @@ import { remoteList } from "../../api/remote-list.ts";
 import { remotePush } from "../../api/remote-push.ts";
 import { remoteRemove } from "../../api/remote-remove.ts";
 import type { PushOutcome } from "../../backup/push-remote.ts";
+import { parseS3Credentials } from "../../backup/s3-adapter.ts";
+import { isS3Url, type S3RemoteSettings } from "../../backup/s3-settings.ts";
 import type { PushProgress } from "../../backup/transport.ts";
+import { ConfvaultError } from "../../errors/confvault-error.ts";
 import { readInputFile } from "../read-input.ts";
 import type { CliRuntime } from "../runtime.ts";
 
@@ -60,12 +63,31 @@ export function registerRemote(program: Command, rt: CliRuntime): void {
 
   remote
     .command("add")
-    .description("register a remote (http(s), ssh, or a path); tokens never go into settings")
+    .description(
+      "register a remote (http(s), ssh, a path, or an S3-compatible bucket); tokens never go into settings",
+    )
     .argument("<name>", "remote name, e.g. offsite")
     .argument(
       "<url>",
-      "https://host/team/configs.git, ssh://git@host/configs.git, git@host:configs.git or /path/to/bare.git",
+      "https://host/team/configs.git, ssh://git@host/configs.git, git@host:configs.git, /path/to/bare.git or s3://bucket/prefix",
     )
+    .option(
+      "--endpoint <url>",
+      "s3: the service endpoint (default: AWS), e.g. https://s3.eu-central-003.backblazeb2.com",
+    )
+    .option("--region <region>", "s3: the region (default us-east-1)")
+    .option("--path-style", "s3: path-style addressing (MinIO and most self-hosted stores)")
+    .option(
+      "--credentials-stdin",
+      "s3: read 'ACCESS_KEY_ID SECRET' from stdin into <home>/remotes/NAME.s3-credentials (0600); default: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY at push time",
+    )
+    .addOption(
+      new Option(
+        "--lock-mode <mode>",
+        "s3: object lock on every object written (bucket needs object lock)",
+      ).choices(["GOVERNANCE", "COMPLIANCE"]),
+    )
+    .option("--lock-days <n>", "s3: object lock retention in days (with --lock-mode)")
     .option("--token-env <var>", "read the token from this environment variable at push time")
     .option("--token-stdin", "read the token from stdin and keep it in <home>/remotes/NAME.token (mode 0600)")
     .option("--username <name>", "user name sent with the token (HTTP Basic)", "x-access-token")
@@ -77,6 +99,53 @@ export function registerRemote(program: Command, rt: CliRuntime): void {
     )
     .action(async (name: string, url: string, opts, cmd: Command) => {
       const ctx = await rt.open(cmd);
+      if (
+        isS3Url(url) ||
+        opts.endpoint ||
+        opts.region ||
+        opts.pathStyle ||
+        opts.credentialsStdin ||
+        opts.lockMode
+      ) {
+        const s3: Partial<S3RemoteSettings> = {
+          ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+          ...(opts.region ? { region: opts.region } : {}),
+          ...(opts.pathStyle ? { pathStyle: true } : {}),
+        };
+        if (opts.lockMode || opts.lockDays) {
+          if (!opts.lockMode || !/^[1-9]\d*$/.test(String(opts.lockDays ?? "")))
+            throw new ConfvaultError(
+              "BAD_USAGE",
+              "object lock needs --lock-mode and --lock-days N",
+              "e.g. --lock-mode GOVERNANCE --lock-days 30",
+            );
+          s3.objectLock = { mode: opts.lockMode, days: Number(opts.lockDays) };
+        }
+        const credentials = opts.credentialsStdin
+          ? parseS3Credentials(new TextDecoder().decode(await readInputFile("-", "credentials")))
+          : undefined;
+        const added = await remoteAdd({
+          ctx,
+          name,
+          url,
+          s3,
+          ...(credentials ? { s3Credentials: credentials } : {}),
+          ...(opts.transport !== "auto" || opts.viaGit
+            ? { transport: opts.viaGit ? "git" : opts.transport }
+            : {}),
+          ...(opts.tokenEnv ? { tokenEnv: opts.tokenEnv } : {}),
+          ...(opts.tokenStdin ? { token: "" } : {}),
+        });
+        const lock = added.s3?.objectLock
+          ? `, object lock ${added.s3.objectLock.mode} ${added.s3.objectLock.days} d`
+          : "";
+        rt.print(
+          cmd,
+          added,
+          `added S3 remote ${added.name} (${added.s3?.endpoint ?? "AWS"}, ${added.s3?.region}${added.s3?.pathStyle ? ", path style" : ""}${lock}; credentials ${credentials ? `in remotes/${name}.s3-credentials` : "from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY"}); push with: confvault remote push ${added.name}`,
+        );
+        return;
+      }
       const token = opts.tokenStdin
         ? new TextDecoder().decode(await readInputFile("-", "token")).trim()
         : undefined;
@@ -133,7 +202,9 @@ export function registerRemote(program: Command, rt: CliRuntime): void {
 
   remote
     .command("push")
-    .description("push main and every restore point to every remote (or one); never forces")
+    .description(
+      "push main and every restore point to every remote (or one); never forces (S3: one incremental bundle + a signed index per push)",
+    )
     .argument("[name]", "only this remote")
     .action(async (name: string | undefined, _opts, cmd: Command) => {
       const ctx = await rt.open(cmd);

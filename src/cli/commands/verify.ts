@@ -24,8 +24,45 @@ export function registerVerify(program: Command, rt: CliRuntime): void {
         );
       return Number(v);
     })
+    .option(
+      "--remote <name>",
+      "check an s3:// remote: index signature, every bundle (sha256, git bundle verify), fsck",
+    )
     .action(async (ref: string | undefined, opts, cmd: Command) => {
       const ctx = await rt.open(cmd);
+      if (opts.remote !== undefined) {
+        if (ref !== undefined || opts.all || opts.sample !== undefined || opts.drill)
+          throw new ConfvaultError(
+            "BAD_USAGE",
+            "--remote takes no REF, --all, --sample or --drill",
+            "e.g. confvault verify --remote bucket",
+          );
+        const r = await verify({ ctx, remote: opts.remote, env: rt.env });
+        const s3 = r.remote!;
+        const lines = [
+          ...s3.index.map((i) =>
+            i.ok ? `ok    index ${i.key} (signature)` : `FAIL  index ${i.key}: ${i.error}`,
+          ),
+          ...s3.bundles.map((b) =>
+            b.ok
+              ? `ok    ${b.key} (${b.checks.join(", ")})`
+              : `FAIL  ${b.key}: ${b.error?.code} ${b.error?.message}`,
+          ),
+          `git fsck --strict of the rebuilt history: ${s3.fsck === "" ? "clean" : s3.fsck}`,
+          s3.ok
+            ? `verified ${s3.where}: ${s3.bundles.length} bundle(s), ${s3.tags} restore point(s), main ${s3.main?.slice(0, 12) ?? "(none)"}`
+            : "verification FAILED",
+        ];
+        rt.print(cmd, r, lines.join("\n"));
+        if (!r.ok)
+          throw new ConfvaultError(
+            "VERIFY_FAILED",
+            "verification failed",
+            "see the lines marked FAIL above",
+            { reported: true },
+          );
+        return;
+      }
       if ([ref !== undefined, Boolean(opts.all), opts.sample !== undefined].filter(Boolean).length > 1) {
         throw new ConfvaultError(
           "BAD_USAGE",
