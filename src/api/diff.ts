@@ -6,11 +6,14 @@ import { readSnapshot } from "../core/read-snapshot.ts";
 import { ConfvaultError, inOperation } from "../errors/confvault-error.ts";
 import type { HomeContext } from "../home/context.ts";
 import { liftSecrets, SECRET_MARKER_PATTERN } from "../seal/lift-secrets.ts";
-import { formatDiff } from "../xml/format-diff.ts";
 import { renderDiff } from "../xml/render-diff.ts";
 import { scanXml } from "../xml/scan-xml.ts";
-import { type DiffStats, semanticDiff, semanticDiffReport } from "../xml/semantic-diff.ts";
-import type { DiffEntry } from "../xml/types.ts";
+import {
+  type DiffStats,
+  type SemanticDiffEntry,
+  semanticDiff,
+  semanticDiffReport,
+} from "../xml/semantic-diff.ts";
 import { unifiedDiff } from "../xml/unified-diff.ts";
 import type { DiffResult } from "./types.ts";
 
@@ -131,6 +134,7 @@ export async function previewChange(ctx: HomeContext, options: PreviewOptions): 
   const diffOptions = {
     idAttributes: ctx.profile.idAttributes,
     volatilePaths: ctx.profile.volatilePaths,
+    localSections: ctx.profile.localSections,
     secretMarker: SECRET_MARKER_PATTERN,
     secretPaths: ctx.profile.secretPaths,
   };
@@ -143,7 +147,7 @@ export async function previewChange(ctx: HomeContext, options: PreviewOptions): 
       ctx.engine.readFile(from, MANIFEST_FILE),
     ]);
     const entries: DiffResult["entries"] = semanticDiff(committed, next, diffOptions);
-    let text = formatDiff(entries as DiffEntry[]);
+    let text = renderDiff(entries as SemanticDiffEntry[]);
     if (options.certificate !== undefined) {
       const cert = certificateLine(decodeManifest(manifestBytes, from).certificate, options.certificate);
       if (cert) {
@@ -201,7 +205,7 @@ async function liveSide(
   if (bytes === null) return { state: "missing", entries: [], text: "" };
   try {
     const entries: DiffResult["entries"] = semanticDiff(lift(bytes), next, diffOptions);
-    return { state: "present", entries, text: formatDiff(entries as DiffEntry[]) };
+    return { state: "present", entries, text: renderDiff(entries as SemanticDiffEntry[]) };
   } catch (err) {
     const problem =
       err instanceof ConfvaultError || err instanceof Error ? err.message.split("\n")[0]! : String(err);
