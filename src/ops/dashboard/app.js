@@ -77,9 +77,13 @@ async function login(token) {
 
 async function refresh(ops) {
   ops = ops || (await api("/ops"));
-  markers = await api("/ops/points").catch(() => ({ current: null, live: null, drift: "unknown" }));
   points = [];
-  await loadPoints();
+  const [found] = await Promise.all([
+    api("/ops/points").catch(() => ({ current: null, live: null, drift: "unknown" })),
+    loadPoints(),
+  ]);
+  markers = found;
+  renderTimeline();
   renderMarkers();
   renderOps(ops);
   $("nodes-section").hidden = true;
@@ -119,7 +123,7 @@ function pointName(marker) {
 function renderMarkers() {
   const badge = $("drift-badge");
   const drifted = markers.drift !== "none";
-  badge.textContent = drifted ? "drift" : "in sync";
+  badge.textContent = markers.drift === "unknown" ? "live unknown" : drifted ? "drift" : "in sync";
   badge.className = `badge ${drifted ? "drift" : "synced"}`;
   badge.title = drifted ? markers.drift : "the live config.xml is the current restore point";
   const live = markers.live
