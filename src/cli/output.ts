@@ -93,8 +93,8 @@ export function localTimeWithAge(iso: string, now: Date): string {
 const TIME_KEY = /(?:^|_)(?:time|date|timestamp)$|(?:At|Time|Date|Since|Until|Timestamp)$/;
 
 /**
- * A result as `--json` prints it, whatever shape the operation returned: "" (absent) becomes
- * null, a unix time under a time-named key becomes ISO-8601, Dates become ISO-8601.
+ * A result as `--json` prints it, whatever shape the operation returned: "" and undefined
+ * (absent) become null, a unix time under a time-named key becomes ISO-8601, Dates ISO-8601.
  */
 export function jsonForOutput(value: unknown, key = ""): unknown {
   if (value === "" || value === undefined) return null;
@@ -109,11 +109,8 @@ export function jsonForOutput(value: unknown, key = ""): unknown {
     if (typeof (value as { toJSON?: unknown }).toJSON === "function")
       return jsonForOutput((value as { toJSON(): unknown }).toJSON(), key);
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      // An absent optional field stays absent (undefined is dropped, as JSON.stringify does).
-      if (v === undefined) continue;
-      out[k] = jsonForOutput(v, k);
-    }
+    // An absent optional field is null too: the same command gives the same shape every time.
+    for (const [k, v] of Object.entries(value)) out[k] = jsonForOutput(v, k);
     return out;
   }
   return value;

@@ -379,7 +379,7 @@ test("colour: FORCE_COLOR first, then NO_COLOR, then a terminal that is not dumb
   );
 });
 
-test('--json conventions: "" becomes null, unix times become ISO-8601, one 2-space style', () => {
+test('--json conventions: "" and undefined become null, unix times become ISO-8601, one 2-space style', () => {
   assert.equal(
     jsonForOutput({
       commit: "",
@@ -397,7 +397,7 @@ test('--json conventions: "" becomes null, unix times become ISO-8601, one 2-spa
       createdAt: "2026-12-03T14:20:00.123Z",
       durationMs: 1796307600,
       n: 0,
-      nested: [{ expiresAt: "x" }],
+      nested: [{ expiresAt: "x", gone: null }],
     },
   );
   assert.equal(jsonForOutput({ err: new ConfvaultError("LOCKED", "held", "wait") }), {
