@@ -120,7 +120,7 @@ function logMerge(
     source: "merge",
     tag: result.tag,
     commit: result.commit,
-    actor: `github:${actor}`,
+    actor,
     durationMs: performance.now() - started,
     extra: { github_commit: sha, pull_request: pr, rolled_back_to: result.rolledBackTo },
   });

@@ -61,7 +61,7 @@ export interface ChangeLogEntry {
   source: string;
   tag: string | null;
   commit: string;
-  /** Token name, `master:<node>` for a sync, `github:<login>` for a merge. */
+  /** As the commit records it: the token name, the pusher of a merge, `master:<node>` for a sync. */
   actor: string;
   durationMs: number;
   /** Other public facts (restored_from, rolled_back_to, request_id, …); never a secret or token. */

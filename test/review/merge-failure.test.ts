@@ -71,6 +71,7 @@ test("a merged pull request whose apply is refused by the pre-apply hook gets a 
     assert.match(statuses[1]!.description, /pre-apply/);
     assert.is(await rig.home.ctx.engine.branchTip("main"), tip, "nothing applied");
     assert.is(rig.events.outcomes().at(-1)!.outcome, "failed");
+    assert.is(rig.logs.filter((l) => l.obj.event === "change").length, 0, "a refused apply is no change");
   } finally {
     await hook("pre-apply", null);
   }
@@ -90,6 +91,14 @@ test("a merged pull request whose health check fails is rolled back and gets a f
       statuses[1]!.description,
       /^not applied: HEALTH_FAILED: the health hook exited with 1; rolled back/,
     );
+    // The change that was made and undone is logged once, as merged, with what was put back.
+    const changes = rig.logs.filter((l) => l.obj.event === "change" && l.obj.github_commit === sha);
+    assert.is(changes.length, 1);
+    assert.is(changes[0]!.obj.source, "merge");
+    assert.is(changes[0]!.obj.actor, "carol");
+    assert.match(String(changes[0]!.obj.tag), /^rp\//);
+    assert.match(String(changes[0]!.obj.rolled_back_to), /^rp\//);
+    assert.type(changes[0]!.obj.duration_ms, "number");
     assert.is(dec(await liveConfig(rig)), live, "the previous config is live again");
     assert.is(rig.events.outcomes().at(-1)!.outcome, "failed");
   } finally {

@@ -179,6 +179,22 @@ test("propose → PR checked → merged → push webhook applies it on the maste
   const msg = await git(rig.home.ctx.layout.gitdir, "log", "-1", "--format=%B", latest!.commit);
   assert.match(msg, new RegExp(`Confvault-Source-Commit: ${mergeSha}`));
   assert.match(msg, /Confvault-Pull-Request: acme\/proxy-policy#1/);
+  const changes = rig.logs.filter((l) => l.obj.event === "change");
+  assert.is(changes.length, 1, "the merge is logged once as a change");
+  assert.equal(
+    { ...changes[0]!.obj, duration_ms: 0 },
+    {
+      event: "change",
+      source: "merge",
+      tag: latest!.tag,
+      commit: latest!.commit,
+      actor: "carol",
+      duration_ms: 0,
+      github_commit: mergeSha,
+      pull_request: 1,
+    },
+  );
+  assert.not.match(JSON.stringify(rig.logs), new RegExp(TOKEN), "the GitHub token is never logged");
   const outcome = rig.events.outcomes().at(-1)!;
   assert.is(outcome.outcome, "applied");
   assert.is(outcome.tag, latest!.tag);

@@ -26,6 +26,8 @@ export interface ReviewRig {
   events: GithubEvents;
   app: ReturnType<typeof createApp>;
   client: ReturnType<typeof createGithubClient>;
+  /** What the home logged (its ctx.logger), as JSON-able lines. */
+  logs: Array<{ level: string; obj: Record<string, unknown>; msg?: string }>;
   cleanup(): Promise<void>;
 }
 
@@ -38,7 +40,14 @@ export async function reviewRig(options: { bodyLimit?: number } = {}): Promise<R
   settings.github = { owner: OWNER, repo: REPO, apiUrl: gh.apiUrl, gitUrl: gh.gitUrl, syncWaitMs: 0 };
   await fsp.writeFile(settingsFile, JSON.stringify(settings, null, 2));
   const env = { ...home.env, CONFVAULT_GITHUB_TOKEN: TOKEN, CONFVAULT_GITHUB_WEBHOOK_SECRET: SECRET };
-  home.ctx = await openHome({ dir: home.dir, env });
+  const logs: ReviewRig["logs"] = [];
+  const keep = (level: string) => (obj: object, msg?: string) =>
+    logs.push({ level, obj: obj as Record<string, unknown>, ...(msg === undefined ? {} : { msg }) });
+  home.ctx = await openHome({
+    dir: home.dir,
+    env,
+    logger: { debug: () => {}, info: keep("info"), warn: keep("warn"), error: keep("error") },
+  });
   const github = await resolveGithubConfig(home.ctx, env, { token: true, webhookSecret: true });
   const client = createGithubClient({ token: TOKEN, apiUrl: gh.apiUrl, logger: home.ctx.logger, retries: 0 });
   const events = createGithubEvents({ ctx: home.ctx, github, client });
@@ -57,6 +66,7 @@ export async function reviewRig(options: { bodyLimit?: number } = {}): Promise<R
     events,
     app,
     client,
+    logs,
     async cleanup() {
       await gh.close();
       await home.cleanup();
