@@ -35,7 +35,13 @@ test("apply commits, tags an annotated restore point and writes the live file", 
   assert.is((await git(h.ctx.layout.gitdir, "rev-parse", `${r.tag}^{commit}`)).trim(), r.commit);
   await git(h.ctx.layout.gitdir, "fsck", "--strict", "--no-progress");
   const files = (await git(h.ctx.layout.gitdir, "ls-tree", "--name-only", r.commit)).trim().split("\n");
-  assert.equal(files.sort(), ["config.xml", "manifest.json", "secrets.sealed.age"]);
+  assert.equal(files.sort(), [
+    ".gitattributes",
+    "README.md",
+    "config.xml",
+    "manifest.json",
+    "secrets.sealed.age",
+  ]);
   const msg = await git(h.ctx.layout.gitdir, "log", "-1", "--format=%B", r.commit);
   assert.match(msg, /Confvault-Reason: first import/);
   assert.match(msg, /Confvault-Actor: alice/);
