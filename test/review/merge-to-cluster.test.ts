@@ -14,6 +14,18 @@ import { pushPayload, SECRET, TOKEN } from "./setup.ts";
 
 const SAMPLE = await fsp.readFile(path.join(ROOT, "templates/sample/safesquid-config.xml"), "utf8");
 
+/** The `{"event":"change"}` JSON lines a serve process logged. */
+function changes(p: NodeProcess): Array<Record<string, unknown>> {
+  return p.log.split("\n").flatMap((line) => {
+    try {
+      const o = JSON.parse(line) as Record<string, unknown>;
+      return o.event === "change" ? [o] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
 async function until(what: string, check: () => Promise<boolean>, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await check())) {
@@ -39,7 +51,12 @@ test("a merged pull request reaches the slaves: propose → merge → push webho
     "review-slave-key-0123456789",
     await freePort(),
   );
-  master.extraEnv = { CONFVAULT_GITHUB_TOKEN: TOKEN, CONFVAULT_GITHUB_WEBHOOK_SECRET: SECRET };
+  master.extraEnv = {
+    CONFVAULT_GITHUB_TOKEN: TOKEN,
+    CONFVAULT_GITHUB_WEBHOOK_SECRET: SECRET,
+    CONFVAULT_LOG_LEVEL: "info",
+  };
+  slave.extraEnv = { CONFVAULT_LOG_LEVEL: "info" };
   try {
     assert.is(
       (
@@ -147,6 +164,23 @@ test("a merged pull request reaches the slaves: propose → merge → push webho
     const status = gh.statuses.filter((s) => s.sha === mergeSha).at(-1)!;
     assert.is(status.state, "success", status.description);
     assert.match(status.description ?? "", /applied on 2\/2 nodes/);
+
+    // each change is one JSON line: the merge on the master, the sync apply on the slave
+    const merged = changes(master).filter((c) => c.source === "merge");
+    assert.is(merged.length, 1, master.log);
+    assert.is(merged[0]!.actor, "carol");
+    assert.is(merged[0]!.github_commit, mergeSha);
+    assert.is(merged[0]!.pull_request, 1);
+    const synced = changes(slave).filter((c) => c.source === "sync" && c.tag === log.tag);
+    assert.is(synced.length, 1, slave.log);
+    assert.is(synced[0]!.commit, log.commit);
+    assert.is(synced[0]!.actor, "master:m1");
+    assert.is(synced[0]!.master_commit, merged[0]!.commit);
+    assert.type(synced[0]!.duration_ms, "number");
+    for (const p of [master, slave]) {
+      assert.not.ok(p.log.includes(TOKEN), "no GitHub token in the log");
+      assert.not.ok(p.log.includes(p.key), "no activation key in the log");
+    }
   } finally {
     await Promise.all([master.stop("SIGKILL"), slave.stop("SIGKILL")]);
     await gh.close();
