@@ -3,7 +3,7 @@ import { packageVersion } from "../core/package-files.ts";
 import { ConfvaultError, isConfvaultError } from "../errors/confvault-error.ts";
 import { defaultHintFor, exitCodeFor } from "../errors/status-map.ts";
 import { COMMANDS, requestedCommand } from "./command-table.ts";
-import { usageMessage } from "./output.ts";
+import { closestName, usageMessage } from "./output.ts";
 import type { CliRuntime } from "./runtime.ts";
 
 /**
@@ -63,6 +63,19 @@ export async function runCli(argv: string[], rt: CliRuntime): Promise<number> {
   const wanted = requestedCommand(argv);
   rt.mode = { json, service: SERVICE_COMMANDS.has(wanted?.name ?? "") };
   try {
+    const helpFor = helpTopic(argv);
+    if (helpFor !== undefined && !wanted) {
+      // `help aply`: the same one line as `aply`, not the whole help.
+      const suggestion = closestName(
+        helpFor,
+        COMMANDS.map((c) => c.name),
+      );
+      throw new CommanderError(
+        2,
+        "commander.unknownCommand",
+        `unknown command '${helpFor}'${suggestion ? `\n(Did you mean ${suggestion}?)` : ""}`,
+      );
+    }
     const program = await buildProgram(rt, argv);
     await program.parseAsync(argv, { from: "user" });
     return 0;
@@ -80,6 +93,14 @@ export async function runCli(argv: string[], rt: CliRuntime): Promise<number> {
     if (e.data.reported !== true) report(rt, json, e, err);
     return exitCodeFor(e.code);
   }
+}
+
+/** The X of `confvault help X` (global options may come first), or undefined. */
+function helpTopic(argv: readonly string[]): string | undefined {
+  const positional = argv.filter(
+    (a, i) => !a.startsWith("-") && !["--home", "--key-file", "--actor"].includes(argv[i - 1] ?? ""),
+  );
+  return positional[0] === "help" ? positional[1] : undefined;
 }
 
 /** A commander usage error as BAD_USAGE: one line, the suggestion in it, the help named in the hint. */

@@ -9,6 +9,7 @@ import { portNumber } from "../../src/cli/commands/serve.ts";
 import {
   alignColumns,
   binaryRefusal,
+  closestName,
   colorEnabled,
   jsonForOutput,
   localTimeWithAge,
@@ -231,6 +232,15 @@ test("a typo is one line with the suggestion, never the help", async () => {
   const far = await cli(["frobnicate"]);
   assert.is(far.code, 2);
   assert.is(far.stderr, "error: unknown command 'frobnicate'\nhint: run `confvault --help`\n");
+  const viaHelp = await cli(["help", "aply"]);
+  assert.is(viaHelp.code, 2);
+  assert.is(viaHelp.stderr, "error: unknown command 'aply' (did you mean apply?)\n");
+  const names = ["apply", "rollback", "restore", "status", "log", "show"];
+  assert.is(closestName("aply", names), "apply");
+  assert.is(closestName("rolback", names), "rollback");
+  assert.is(closestName("statsu", names), "status");
+  assert.is(closestName("lgo", names), "log");
+  assert.is(closestName("frobnicate", names), undefined);
   assert.is(
     usageMessage("error: unknown command 'rolback'\n(Did you mean rollback?)"),
     "unknown command 'rolback' (did you mean rollback?)",
