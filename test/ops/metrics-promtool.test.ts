@@ -96,6 +96,9 @@ maybe(
     assert.match(text, /^# TYPE confvault_applies_total counter$/m);
     assert.match(text, /^confvault_applies_total\{source="apply"\} 1$/m);
     assert.match(text, /^confvault_restores_total 0$/m);
+    // A standalone home has no slaves: no per-node series at all (not "healthy 0").
+    assert.not.match(text, /^confvault_node_(healthy|last_contact_timestamp_seconds)[{ ]/m);
+    assert.not.match(text, /^confvault_remote_last_push_ok[{ ]/m, "no remote, no series");
     assert.not.match(text, /^nodejs_active_handles_total/m);
     assert.match(text, /^nodejs_active_handles\{/m);
   },
