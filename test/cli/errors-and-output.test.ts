@@ -24,6 +24,7 @@ import { ConfvaultError, type ErrorCode } from "../../src/errors/confvault-error
 import { ERROR_TABLE, errorTableMarkdown } from "../../src/errors/error-table.ts";
 import { defaultHintFor, exitCodeFor, httpStatusFor } from "../../src/errors/status-map.ts";
 import { errorResponse } from "../../src/server/error-response.ts";
+import { makeCert } from "../helpers/make-cert.ts";
 import { cli, ROOT, TEST_KEY, tempDir } from "../helpers/temp-home.ts";
 
 const SAMPLE = path.join(ROOT, "templates/sample/safesquid-config.xml");
@@ -208,6 +209,25 @@ test("each error class exits with its table status and prints one error (human: 
     );
     await expectError(["apply", edited, "-m", "refused"], env, "HOOK_FAILED");
     await fsp.rm(path.join(hooks, "pre-apply"));
+    await expectError(["remote", "push"], env, "NOTHING_TO_DO", /no remotes/);
+    await expectError(["cluster", "join-token"], env, "NOT_MASTER", /not a master/);
+    await expectError(["keys", "remove", "age1nobody"], env, "NOT_FOUND");
+    const one = makeCert("one");
+    const two = makeCert("two");
+    await fsp.writeFile(path.join(base, "one.pem"), one.cert);
+    await fsp.writeFile(path.join(base, "two.key"), two.key);
+    const withPair = (cert: string) => [
+      "apply",
+      edited,
+      "-m",
+      "x",
+      "--cert",
+      cert,
+      "--key",
+      path.join(base, "two.key"),
+    ];
+    await expectError(withPair(path.join(base, "one.pem")), env, "CERT_KEY_MISMATCH");
+    await expectError(withPair(path.join(base, "nope.pem")), env, "BAD_INPUT", /nope\.pem/);
     await fsp.writeFile(
       path.join(env.CONFVAULT_HOME!, "settings.json"),
       '{"version": 1, "role": "emperor"}\n',
