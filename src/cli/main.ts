@@ -3,7 +3,7 @@ import { packageVersion } from "../core/package-files.ts";
 import { ConfvaultError, isConfvaultError } from "../errors/confvault-error.ts";
 import { defaultHintFor, exitCodeFor } from "../errors/status-map.ts";
 import { COMMANDS, requestedCommand } from "./command-table.ts";
-import { closestName, usageMessage } from "./output.ts";
+import { closestName, colorEnabled, paint, usageMessage } from "./output.ts";
 import type { CliRuntime } from "./runtime.ts";
 
 /**
@@ -137,6 +137,11 @@ function report(rt: CliRuntime, json: boolean, e: ConfvaultError, cause: unknown
     const body = e.toJSON();
     body.hint = hint !== "" ? hint : `did you mean ${String(e.data.suggestion)}?`;
     rt.err(JSON.stringify({ error: body }));
-  } else rt.err(`error: ${e.message}${hint ? `\nhint: ${hint}` : ""}`);
+  } else {
+    const color = colorEnabled(rt.env, rt.errIsTTY);
+    rt.err(
+      `${paint(color, "red", "error:")} ${e.message}${hint ? `\n${paint(color, "dim", "hint:")} ${hint}` : ""}`,
+    );
+  }
   if (e.code === "INTERNAL" && rt.env.CONFVAULT_DEBUG) rt.err(String((cause as Error)?.stack));
 }

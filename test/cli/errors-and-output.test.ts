@@ -539,6 +539,8 @@ test("binary is refused on a terminal (hint: > FILE or --output), written when p
     if (hasScript) {
       const tty = await onTerminal(["show", "rp/t2", "--file", "secrets.sealed.age"], h.env);
       assert.is(tty.code, 2, tty.output);
+      assert.match(tty.output, /\u001b\[31merror:\u001b\[39m/, "error: in red on a terminal");
+      tty.output = tty.output.replace(/\u001b\[[0-9;]*m/g, "");
       assert.match(tty.output, /secrets\.sealed\.age is binary/);
       assert.match(tty.output, /hint: .*> secrets\.sealed\.age.*--output FILE/);
       assert.not.match(tty.output, /age-encryption\.org/);
