@@ -3,6 +3,7 @@ import { ConfvaultError } from "../errors/confvault-error.ts";
 import type { HomeLayout } from "../home/layout.ts";
 import { readRemotes, recordPush, writeRemotes } from "./remote-store.ts";
 import { tokenFile } from "./remote-token.ts";
+import { s3CredentialsFile } from "./s3-adapter.ts";
 
 /** Forgets a remote: its definition, its stored token and its push record. The remote itself is untouched. */
 export async function removeRemoteFrom(layout: HomeLayout, name: string): Promise<void> {
@@ -17,5 +18,6 @@ export async function removeRemoteFrom(layout: HomeLayout, name: string): Promis
     remotes.filter((r) => r.name !== name),
   );
   await fsp.rm(tokenFile(layout.remoteTokens, name), { force: true });
+  await fsp.rm(s3CredentialsFile(layout.remoteTokens, name), { force: true });
   await recordPush(layout.remoteState, name, null);
 }

@@ -35,6 +35,8 @@ export interface S3PushOptions {
   onProgress?: (p: PushProgress) => void;
   /** Attempts when a concurrent push is seen (default 8). */
   attempts?: number;
+  /** Write a complete bundle instead of an increment once the index lists this many (0: never). */
+  fullBundleAfter?: number;
 }
 
 /** Which of `oids` the local repository has (one `git cat-file --batch-check`). */
@@ -122,13 +124,23 @@ export async function pushS3(options: S3PushOptions): Promise<PushOutcome> {
       const bundles: BundleEntry[] = [...state.bundles];
       if (newTags.length > 0 || mainMoved) {
         progress("bundle", 1, 4);
-        const first = state.bundles.length === 0;
-        const positives = [
-          ...(first ? ["HEAD"] : []),
-          ...(mainMoved ? ["refs/heads/main"] : []),
-          ...newTags.map((t) => `refs/tags/${t.name}`),
-        ];
-        const negatives = [...present].map((o) => `^${o}`);
+        // A fresh complete bundle replaces the increments once there are many, provided this
+        // home holds everything the bucket names (else the other refs would drop out).
+        const limit = options.fullBundleAfter ?? 0;
+        const bucketOids = new Set([...state.mains, ...Object.values(state.tags)]);
+        const full =
+          state.bundles.length === 0 ||
+          (limit > 0 &&
+            state.bundles.length >= limit &&
+            [...bucketOids].every((o) => present.has(o)) &&
+            Object.keys(state.tags).every((n) => localTags.some((t) => t.name === n)));
+        if (full && state.bundles.length > 0) bundles.length = 0;
+        const positives = full
+          ? ["HEAD", "refs/heads/main", ...localTags.map((t) => `refs/tags/${t.name}`)]
+          : [...(mainMoved ? ["refs/heads/main"] : []), ...newTags.map((t) => `refs/tags/${t.name}`)];
+        // The bucket's mains exclude every commit it has; its tag objects are named too, for
+        // tags on commits main does not reach.
+        const negatives = full ? [] : [...present].map((o) => `^${o}`);
         const file = path.join(scratch, `push-${seq}-${attempt}.bundle`);
         const made = await git.run(["bundle", "create", "--quiet", file, "--stdin"], {
           input: `${[...positives, ...negatives].join("\n")}\n`,
@@ -226,6 +238,7 @@ export function s3PushHandler(
       cluster: ctx.settings.cluster,
       node: ctx.settings.node,
       now: ctx.now,
+      fullBundleAfter: remote.s3?.fullBundleAfter ?? 50,
       ...(onProgress ? { onProgress } : {}),
     });
   };

@@ -3,6 +3,7 @@ import path from "node:path";
 import { sha256Hex } from "../core/manifest.ts";
 import { ConfvaultError } from "../errors/confvault-error.ts";
 import type { GitCli } from "../repo/git-cli.ts";
+import { parseSshPublicKey } from "../seal/signing-key.ts";
 import { remoteRefFor } from "./fetch-from-remote.ts";
 import { type ObjectStore, openRemoteStore } from "./s3-adapter.ts";
 import {
@@ -217,7 +218,17 @@ export async function recoverFromS3(options: {
             `index record ${l.key} names no cluster`,
             "the bucket was altered",
           );
-        await checkSignature(store.where, l, [await options.signerFor(l.record.cluster)]);
+        const expected = await options.signerFor(l.record.cluster);
+        const named = parseSshPublicKey(l.record.signature?.key ?? "");
+        if (named && !(named.length === expected.length && named.every((b, i) => b === expected[i]))) {
+          throw new ConfvaultError(
+            "WRONG_KEY",
+            `${store.where} was pushed by another key than the one this activation key derives for cluster '${l.record.cluster}'`,
+            "use the activation key of the home that pushed there (CONFVAULT_ACTIVATION_KEY or --key-file); nothing was written",
+            { key: l.key, cluster: l.record.cluster },
+          );
+        }
+        await checkSignature(store.where, l, [expected]);
       },
     });
     const wanted = remoteRefFor(options.ref);

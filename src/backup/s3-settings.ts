@@ -13,6 +13,12 @@ export const s3RemoteSchema = z
     region: z.string().min(1).max(100).default("us-east-1"),
     /** Path-style addressing (http://host/bucket/key), which MinIO-like servers need. */
     pathStyle: z.boolean().default(false),
+    /**
+     * After this many bundles in the index, a push writes one fresh complete bundle instead of
+     * an increment and the new index lists only it, so a recover downloads at most this many
+     * bundles. The older bundles stay in the bucket (expire them with a lifecycle rule). 0: never.
+     */
+    fullBundleAfter: z.number().int().min(0).max(100_000).default(50),
     /** Object lock on every object written (store must have object lock enabled on the bucket). */
     objectLock: z
       .object({ mode: z.enum(["GOVERNANCE", "COMPLIANCE"]), days: z.number().int().min(1).max(36500) })

@@ -261,10 +261,6 @@ test("two concurrent pushers to one bucket: both records kept, merged, nothing l
   assert.ok(rb.ok, JSON.stringify(rb));
   const index = await keys("race/index");
   assert.is(index.filter((k) => k.includes("/000000000001-")).length, 2, "both wrote a record at sequence 1");
-  assert.ok(
-    index.some((k) => k.includes("/000000000002-")),
-    "the pusher that could merged the heads",
-  );
   const r = await recover({
     dir: path.join(scratch, "race-home"),
     from: `s3://${s3.bucket}/race`,
@@ -279,6 +275,33 @@ test("two concurrent pushers to one bucket: both records kept, merged, nothing l
     await fsp.readFile(live(r.settings.liveRoot, "config")),
     Buffer.from(variant(1000 + POINTS + 5)),
   );
+  // Whoever saw the other's record wrote a merge; if only B saw A's (B cannot merge a main it
+  // lacks), the origin's next push writes it. Either way one head over both remains.
+  const k = await origin.ctx.keys();
+  const next = await pushS3({
+    engine: origin.ctx.engine,
+    store: await store("race"),
+    remote: "race",
+    signer: k.signer,
+    trusted: await knownSigningKeys(origin.ctx),
+    cluster: "test",
+    node: "node1",
+    now: () => new Date(),
+  });
+  assert.ok(next.ok, JSON.stringify(next));
+  const after = await keys("race/index");
+  const top = JSON.parse(new TextDecoder().decode(await getObject(after.at(-1)!)));
+  assert.is(top.seq, 2, "one merge record");
+  assert.equal(
+    [...top.parents].sort(),
+    index
+      .filter((x) => x.includes("/000000000001-"))
+      .map((x) => x.replace(/^race\//, ""))
+      .sort(),
+    "the merge names both racing records",
+  );
+  assert.is(Object.keys(top.tags).length, POINTS + 5);
+  assert.is(top.main, await origin.ctx.engine.branchTip("main"));
 });
 
 test("verify --remote (CLI) passes, then catches a corrupted bundle and a forged index; recover refuses both", async () => {
@@ -314,6 +337,20 @@ test("verify --remote (CLI) passes, then catches a corrupted bundle and a forged
     assert.ok(isConfvaultError(err, "VERIFY_FAILED"), String(err));
   }
   assert.not.ok(await exists(path.join(scratch, "corrupt-home", "settings.json")));
+  // Another activation key derives another signing key: WRONG_KEY, nothing written.
+  try {
+    await recover({
+      dir: path.join(scratch, "wrong-key-home"),
+      from: `s3://${s3.bucket}/race`,
+      s3: s3opts(),
+      liveRoot: path.join(scratch, "wrong-key-live"),
+      env: { ...env, CONFVAULT_ACTIVATION_KEY: "another-activation-key-0123456789" },
+    });
+    assert.unreachable("recover with another activation key");
+  } catch (err) {
+    assert.ok(isConfvaultError(err, "WRONG_KEY"), String(err));
+  }
+  assert.not.ok(await exists(path.join(scratch, "wrong-key-home", "settings.json")));
   // A forged index (main moved by someone without the activation key) fails its signature.
   const index = await keys("race/index");
   const top = index.at(-1)!;
@@ -335,18 +372,38 @@ test("verify --remote (CLI) passes, then catches a corrupted bundle and a forged
   }
 });
 
-test("object lock settings are sent with every object; missing credentials and a bad URL are typed errors, recorded", async () => {
+test("object lock on every object; past fullBundleAfter a push writes one complete bundle; credential file; typed errors, recorded", async () => {
   const h = await tempHome();
   try {
-    await apply(h.ctx, 1);
     await remoteAdd({
       ctx: h.ctx,
       name: "locked",
       url: `s3://${s3.bucket}/locked`,
-      s3: { ...s3opts(), objectLock: { mode: "GOVERNANCE", days: 7 } },
+      s3: { ...s3opts(), fullBundleAfter: 3, objectLock: { mode: "GOVERNANCE", days: 7 } },
     });
-    const [r] = await remotePush({ ctx: h.ctx, env });
-    assert.ok(r?.ok, JSON.stringify(r));
+    for (let i = 1; i <= 5; i++) {
+      await apply(h.ctx, i);
+      const [r] = await remotePush({ ctx: h.ctx, env });
+      assert.ok(r?.ok, JSON.stringify(r));
+    }
+    const top = JSON.parse(new TextDecoder().decode(await getObject((await keys("locked/index")).at(-1)!)));
+    assert.is(
+      top.bundles.length,
+      2,
+      "push 4 replaced the 3 increments with one complete bundle, push 5 added one",
+    );
+    assert.is(top.bundles[0].prerequisites.length, 0);
+    assert.is(Object.keys(top.bundles[0].refs).length, 4 + 2, "4 restore points, main and HEAD");
+    assert.is((await keys("locked/bundles")).length, 5, "older bundles are kept, never deleted");
+    const back = await recover({
+      dir: path.join(scratch, "locked-home"),
+      from: `s3://${s3.bucket}/locked`,
+      s3: s3opts(),
+      liveRoot: path.join(scratch, "locked-live"),
+      env,
+    });
+    assert.equal(await fsp.readFile(live(back.settings.liveRoot, "config")), Buffer.from(variant(1005)));
+    assert.ok((await verify({ ctx: h.ctx, remote: "locked", env })).ok);
     try {
       await remotePush({ ctx: h.ctx, env: { CONFVAULT_ACTIVATION_KEY: TEST_KEY } });
       assert.unreachable();
@@ -356,6 +413,37 @@ test("object lock settings are sent with every object; missing credentials and a
     const rec = (await readPushRecords(h.ctx.layout.remoteState)).locked;
     assert.is(rec?.ok, false);
     assert.match(rec?.error?.message ?? "", /no S3 credentials/);
+    // Credentials kept in a 0600 file (CLI --credentials-stdin): pushes without AWS_* set; remove deletes it.
+    const added = await cli(
+      [
+        "--home",
+        h.dir,
+        "remote",
+        "add",
+        "filed",
+        `s3://${s3.bucket}/filed`,
+        "--endpoint",
+        s3.endpoint,
+        "--path-style",
+        "--credentials-stdin",
+      ],
+      { CONFVAULT_ACTIVATION_KEY: TEST_KEY },
+      "S3RVER S3RVER\n",
+    );
+    assert.is(added.code, 0, added.stderr);
+    const credFile = path.join(h.ctx.layout.remoteTokens, "filed.s3-credentials");
+    assert.is((await fsp.stat(credFile)).mode & 0o777, 0o600);
+    assert.not.ok((await fsp.readFile(h.ctx.layout.remotes, "utf8")).includes("S3RVER"));
+    const pushed = await cli(["--home", h.dir, "remote", "push", "filed"], {
+      CONFVAULT_ACTIVATION_KEY: TEST_KEY,
+    });
+    assert.is(pushed.code, 0, pushed.stderr);
+    assert.match(pushed.stdout, /ok {4}filed {2}6 ref\(s\) pushed \(main moved\) {2}via s3/);
+    const removed = await cli(["--home", h.dir, "remote", "remove", "filed"], {
+      CONFVAULT_ACTIVATION_KEY: TEST_KEY,
+    });
+    assert.is(removed.code, 0, removed.stderr);
+    assert.not.ok(await exists(credFile));
     try {
       await remoteAdd({ ctx: h.ctx, name: "x", url: "s3://Bad_Bucket/p", s3: s3opts() });
       assert.unreachable();
