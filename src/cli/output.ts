@@ -89,6 +89,9 @@ export function localTimeWithAge(iso: string, now: Date): string {
   return `${localMinute(date)} (${relativeAge(date, now)})`;
 }
 
+/** Keys whose "" is content, not absence: a diff's empty old/new text, an empty unified diff or file. */
+export const CONTENT_KEYS: ReadonlySet<string> = new Set(["old", "new", "unified", "base64", "content"]);
+
 /** Keys whose numbers are points in time (unix seconds or milliseconds in some API results). */
 const TIME_KEY = /(?:^|_)(?:time|date|timestamp)$|(?:At|Time|Date|Since|Until|Timestamp)$/;
 
@@ -97,6 +100,7 @@ const TIME_KEY = /(?:^|_)(?:time|date|timestamp)$|(?:At|Time|Date|Since|Until|Ti
  * (absent) become null, a unix time under a time-named key becomes ISO-8601, Dates ISO-8601.
  */
 export function jsonForOutput(value: unknown, key = ""): unknown {
+  if (value === "" && CONTENT_KEYS.has(key)) return value;
   if (value === "" || value === undefined) return null;
   if (value instanceof Date) return value.toISOString();
   if (typeof value === "number" && TIME_KEY.test(key) && Number.isFinite(value)) {

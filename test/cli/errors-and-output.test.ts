@@ -430,6 +430,11 @@ test('--json conventions: "" and undefined become null, unix times become ISO-86
       nested: [{ expiresAt: "x", gone: null }],
     },
   );
+  assert.equal(
+    jsonForOutput({ entries: [{ kind: "changed", path: "a/b", old: "", new: "x" }], unified: "" }),
+    { entries: [{ kind: "changed", path: "a/b", old: "", new: "x" }], unified: "" },
+    "an empty text in a diff is content, not absence",
+  );
   assert.equal(jsonForOutput({ err: new ConfvaultError("LOCKED", "held", "wait") }), {
     err: { code: "LOCKED", message: "held", hint: "wait" },
   });
