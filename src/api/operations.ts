@@ -36,7 +36,17 @@ export function bindOperations(ctx: HomeContext): Operations {
     listRestorePoints: (o) => listRestorePoints({ ctx, limit: o?.limit }),
     showFile: (o) => showFile({ ctx, ref: o.ref, file: o.file }),
     diff: (o) => diff({ ctx, from: o.from, to: o.to, unified: o.unified, showVolatile: o.showVolatile }),
-    restore: (o) => restore({ ctx, ref: o.ref, reason: o.reason, actor: o.actor, dryRun: o.dryRun }),
+    restore: (o) =>
+      restore({
+        ctx,
+        ref: o.ref,
+        reason: o.reason,
+        actor: o.actor,
+        dryRun: o.dryRun,
+        ...(o.sections ? { sections: o.sections } : {}),
+        ...(o.missing ? { missing: o.missing } : {}),
+        ...(o.certificate ? { certificate: o.certificate } : {}),
+      }),
     status: () => status({ ctx }),
     async ready() {
       try {

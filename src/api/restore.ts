@@ -1,6 +1,7 @@
 import { lockHome } from "../core/lock-home.ts";
 import { requireReason } from "../core/require-reason.ts";
 import { type RestoreOutcome, restoreTo } from "../core/restore-to.ts";
+import type { MissingSections } from "../core/splice-sections.ts";
 import { inOperation } from "../errors/confvault-error.ts";
 import type { HomeContext } from "../home/context.ts";
 
@@ -19,6 +20,11 @@ export interface RestoreOptions {
   force?: boolean;
   /** Make a restore point even when the point is already current and live. */
   record?: boolean;
+  /** Partial restore: only these sections from REF (see spliceSections); the rest stays as it is. */
+  sections?: string[];
+  missing?: MissingSections;
+  /** Partial restore of the certificate and key from REF. */
+  certificate?: boolean;
 }
 
 /**
@@ -35,11 +41,26 @@ export async function restore({
   noLive = false,
   force = false,
   record = false,
+  sections,
+  missing,
+  certificate,
 }: RestoreOptions): Promise<RestoreOutcome> {
   const why = requireReason(reason, "restore");
   const lock = dryRun ? undefined : await lockHome(ctx, "restore");
   try {
-    return await restoreTo(ctx, { ref, reason: why, actor, dryRun, keepLocal, noLive, force, record });
+    return await restoreTo(ctx, {
+      ref,
+      reason: why,
+      actor,
+      dryRun,
+      keepLocal,
+      noLive,
+      force,
+      record,
+      ...(sections?.length ? { sections } : {}),
+      ...(missing ? { missing } : {}),
+      ...(certificate ? { certificate } : {}),
+    });
   } catch (err) {
     throw inOperation("restore", err);
   } finally {

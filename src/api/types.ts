@@ -45,7 +45,15 @@ export interface Operations {
     unified?: boolean;
     showVolatile?: boolean;
   }): Promise<DiffResult>;
-  restore(options: { ref: string; reason: string; actor: string; dryRun?: boolean }): Promise<RestoreResult>;
+  restore(options: {
+    ref: string;
+    reason: string;
+    actor: string;
+    dryRun?: boolean;
+    sections?: string[];
+    missing?: "refuse" | "add" | "skip" | "remove";
+    certificate?: boolean;
+  }): Promise<RestoreResult>;
   status(): Promise<Record<string, unknown>>;
   /** Readiness: the home is usable (repository readable, settings valid). */
   ready(): Promise<{ ok: boolean; detail?: string }>;

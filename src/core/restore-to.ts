@@ -9,6 +9,7 @@ import { landChange } from "./land-change.ts";
 import { prepareSnapshot } from "./prepare-snapshot.ts";
 import { type OpenedSnapshot, openSnapshot } from "./read-snapshot.ts";
 import { spliceLocalSections } from "./splice-local-sections.ts";
+import { type MissingSections, type SectionOutcome, spliceSections } from "./splice-sections.ts";
 
 export interface RestoreToOptions {
   ref: string;
@@ -25,6 +26,15 @@ export interface RestoreToOptions {
   rollback?: boolean;
   /** An automatic rollback: no health check afterwards (nothing further to fall back to). */
   automatic?: boolean;
+  /**
+   * Partial restore: only these sections come from REF (paths as node-local sections write them,
+   * with `[@attr=value]` predicates); every other byte of the current config is kept.
+   */
+  sections?: string[];
+  /** What to do with a chosen section that exists on one side only (default refuse). */
+  missing?: MissingSections;
+  /** Partial restore of the certificate and key from REF (alone, or with `sections`). */
+  certificate?: boolean;
 }
 
 /** A restore's result: what `restoreTo` reports beyond the shared RestoreResult. */
@@ -35,6 +45,8 @@ export interface RestoreOutcome extends RestoreResult {
   restoredFromTag: string | null;
   /** What the restore changes (dry runs): current restore point and live config → the restored one. */
   diff?: ChangePreview;
+  /** Partial restores: what happened to each chosen section. */
+  sections?: SectionOutcome[];
 }
 
 /**
@@ -46,6 +58,34 @@ export interface RestoreOutcome extends RestoreResult {
 export async function restoreTo(ctx: HomeContext, options: RestoreToOptions): Promise<RestoreOutcome> {
   const snap = await openSnapshot(ctx, options.ref, { force: options.force });
   let config = snap.config;
+  // Partial restores splice the chosen parts of REF into the current restore point.
+  const partial = (options.sections?.length ?? 0) > 0 || options.certificate === true;
+  let pair: { cert?: string; key?: string } = snap.bundle;
+  const partialTrailers: Record<string, string> = {};
+  let sectionsDone: SectionOutcome[] = [];
+  if (partial) {
+    const tip = await ctx.engine.branchTip("main");
+    if (!tip) {
+      throw new ConfvaultError(
+        "NOTHING_TO_DO",
+        "a partial restore needs a current restore point to keep the rest from",
+        "restore the whole point instead (drop --section/--cert)",
+      );
+    }
+    const base = await openSnapshot(ctx, tip);
+    config = base.config;
+    if (options.sections?.length) {
+      const spliced = spliceSections(base.config, snap.config, options.sections, options.missing);
+      config = spliced.config;
+      sectionsDone = spliced.outcomes;
+      partialTrailers["Confvault-Restored-Sections"] = spliced.outcomes
+        .map((o) => `${o.section} ${o.action}${o.count > 1 ? ` x${o.count}` : ""}`)
+        .join("; ");
+    }
+    if (!options.certificate) pair = base.bundle;
+    else
+      partialTrailers["Confvault-Restored-Certificate"] = snap.manifest.certificate?.fingerprint256 ?? "none";
+  }
   if (options.keepLocal) {
     const livePath = ctx.live("config")!;
     const live = await fsp.readFile(livePath).catch(() => undefined);
@@ -54,14 +94,14 @@ export async function restoreTo(ctx: HomeContext, options: RestoreToOptions): Pr
   const kind = options.automatic ? "automatic rollback" : options.rollback ? "rollback" : "restore";
   const prepared = await prepareSnapshot(ctx, {
     config,
-    cert: snap.bundle.cert,
-    key: snap.bundle.key,
+    cert: pair.cert,
+    key: pair.key,
     source: kind === "rollback" ? "rollback" : "restore",
     restoredFrom: snap.commit,
-    reuseSealed: { digest: snap.manifest.secrets.digest, bytes: snap.sealed },
+    ...(partial ? {} : { reuseSealed: { digest: snap.manifest.secrets.digest, bytes: snap.sealed } }),
   });
   const restoredFromTag = (await tagOf(ctx, snap.commit)) ?? null;
-  const current = prepared.unchanged && (options.noLive || (await liveMatches(ctx, config, snap.bundle)));
+  const current = prepared.unchanged && (options.noLive || (await liveMatches(ctx, config, pair)));
   // An automatic rollback always lands: it undoes a change whose health check failed.
   if (current && !options.record && !options.automatic) {
     const name = restoredFromTag ?? snap.commit.slice(0, 12);
@@ -71,6 +111,7 @@ export async function restoreTo(ctx: HomeContext, options: RestoreToOptions): Pr
       tag: (await tagOf(ctx, commit)) ?? "",
       restoredFrom: snap.commit,
       restoredFromTag,
+      ...(sectionsDone.length ? { sections: sectionsDone } : {}),
       changed: false,
       dryRun: Boolean(options.dryRun),
       liveWritten: false,
@@ -88,6 +129,7 @@ export async function restoreTo(ctx: HomeContext, options: RestoreToOptions): Pr
       tag: "",
       restoredFrom: snap.commit,
       restoredFromTag,
+      ...(sectionsDone.length ? { sections: sectionsDone } : {}),
       changed: true,
       dryRun: true,
       liveWritten: false,
@@ -100,11 +142,16 @@ export async function restoreTo(ctx: HomeContext, options: RestoreToOptions): Pr
   const landed = await landChange(ctx, {
     operation: kind,
     prepared,
-    subject: kind === "restore" ? `restore of ${label}` : `${kind} to ${label}`,
+    subject:
+      kind !== "restore"
+        ? `${kind} to ${label}`
+        : partial
+          ? `partial restore of ${label}: ${[...(options.sections ?? []), ...(options.certificate ? ["certificate"] : [])].join(", ")}`
+          : `restore of ${label}`,
     reason: options.reason,
     actor: options.actor,
-    trailers: { "Confvault-Restored-From": snap.commit },
-    ...(options.noLive ? {} : { live: { config, cert: snap.bundle.cert, key: snap.bundle.key } }),
+    trailers: { "Confvault-Restored-From": snap.commit, ...partialTrailers },
+    ...(options.noLive ? {} : { live: { config, cert: pair.cert, key: pair.key } }),
   });
   const { commit, tag } = landed;
   const result: RestoreOutcome = {
@@ -112,6 +159,7 @@ export async function restoreTo(ctx: HomeContext, options: RestoreToOptions): Pr
     tag,
     restoredFrom: snap.commit,
     restoredFromTag,
+    ...(sectionsDone.length ? { sections: sectionsDone } : {}),
     changed: true,
     dryRun: false,
     liveWritten: landed.liveWritten,

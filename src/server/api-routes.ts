@@ -59,6 +59,11 @@ const restoreBody = z.object({
   tag: z.string().min(1),
   reason: z.string(),
   dry_run: z.boolean().optional(),
+  /** Partial restore: only these sections of `tag` (paths below the root, `[@attr=value]` predicates). */
+  sections: z.array(z.string().min(1).max(500)).max(100).optional(),
+  missing: z.enum(["refuse", "add", "skip", "remove"]).optional(),
+  /** Partial restore of the certificate and key. */
+  certificate: z.boolean().optional(),
 });
 
 /**
@@ -233,6 +238,9 @@ export function registerApiRoutes(app: Hono<AppEnv>, deps: AppDeps, maxBody: num
         reason,
         actor,
         dryRun: body.data.dry_run ?? false,
+        ...(body.data.sections ? { sections: body.data.sections } : {}),
+        ...(body.data.missing ? { missing: body.data.missing } : {}),
+        ...(body.data.certificate ? { certificate: body.data.certificate } : {}),
       });
       // A restore of what is already current and live makes no restore point (changed: false).
       const made = !result.dryRun && (result as { changed?: boolean }).changed !== false;

@@ -1,17 +1,25 @@
 import type { Command } from "commander";
 import { diff } from "../../api/diff.ts";
+import { refOrTime } from "../ref-or-time.ts";
 import type { CliRuntime } from "../runtime.ts";
 
 export function registerDiff(program: Command, rt: CliRuntime): void {
   program
     .command("diff")
     .description("section-aware summary of policy changes between two restore points (default: REF → main)")
-    .argument("<ref>", "from: a restore point (with or without rp/), main~N, HEAD~N, @~N or a commit id")
+    .argument(
+      "[ref]",
+      "from: a restore point (with or without rp/), main~N, HEAD~N, @~N or a commit id; or --at TIME",
+    )
     .argument("[ref2]", "to (default: main), the same forms")
+    .option("--at <time>", "from the restore point in force at TIME (ISO 8601) instead of REF")
     .option("--unified", "print a unified diff of config.xml (secrets as markers)")
     .option("--volatile", "include volatile fields (revision time and the like)")
-    .action(async (from: string, to: string | undefined, opts, cmd: Command) => {
+    .action(async (a: string | undefined, b: string | undefined, opts, cmd: Command) => {
       const ctx = await rt.open(cmd);
+      // With --at, the one REF given (if any) is the "to" side.
+      const from = await refOrTime(ctx, opts.at ? undefined : a, opts.at);
+      const to = opts.at ? a : b;
       const result = await diff({
         ctx,
         from,

@@ -2,7 +2,9 @@ import type { Command } from "commander";
 import { restore } from "../../api/restore.ts";
 import { rollback } from "../../api/rollback.ts";
 import type { RestoreOutcome } from "../../core/restore-to.ts";
+import { ConfvaultError } from "../../errors/confvault-error.ts";
 import { positiveInt } from "../parse-args.ts";
+import { refOrTime } from "../ref-or-time.ts";
 import type { CliRuntime } from "../runtime.ts";
 
 const REVISIONS =
@@ -33,7 +35,7 @@ export function registerRestore(program: Command, rt: CliRuntime): void {
   program
     .command("restore")
     .description("put a restore point back live (a new commit on top; history is never rewritten)")
-    .argument("<ref>", REVISIONS)
+    .argument("[ref]", `${REVISIONS}; or --at TIME`)
     .requiredOption("-m, --message <reason>", "why")
     .option(
       "--dry-run",
@@ -43,9 +45,35 @@ export function registerRestore(program: Command, rt: CliRuntime): void {
     .option("--no-live", "commit and tag only; leave the live files alone")
     .option("--force", "restore even if the files no longer match their manifest")
     .option("--record", "make a restore point even when REF is already current and live")
-    .action(async (ref: string, opts, cmd: Command) => {
+    .option(
+      "--section <path>",
+      "partial restore: take only this section from REF, keep the rest byte for byte (repeatable; e.g. access, ldap/ldapsection[@id=107])",
+      (v: string, all: string[] = []) => [...all, v],
+    )
+    .option(
+      "--missing <mode>",
+      "a chosen section on one side only: add, remove or skip (default: refuse and list them)",
+    )
+    .option(
+      "--cert",
+      "partial restore: take the root certificate and key from REF (alone, or with --section)",
+    )
+    .option("--key", "the same as --cert (the certificate and its key go together)")
+    .option(
+      "--at <time>",
+      "the restore point in force at TIME (ISO 8601, e.g. 2026-11-28T10:00Z) instead of REF",
+    )
+    .action(async (refArg: string | undefined, opts, cmd: Command) => {
       const ctx = await rt.open(cmd);
       if (opts.force) rt.err("warning: --force skips the manifest hash check");
+      const ref = await refOrTime(ctx, refArg, opts.at);
+      if (opts.missing !== undefined && !["add", "remove", "skip", "refuse"].includes(opts.missing)) {
+        throw new ConfvaultError(
+          "BAD_USAGE",
+          `--missing must be add, remove or skip, got ${opts.missing}`,
+          "for example --missing add",
+        );
+      }
       const result = await restore({
         ctx,
         ref,
@@ -56,6 +84,9 @@ export function registerRestore(program: Command, rt: CliRuntime): void {
         noLive: opts.live === false,
         force: Boolean(opts.force),
         record: Boolean(opts.record),
+        ...(opts.section ? { sections: opts.section } : {}),
+        ...(opts.missing ? { missing: opts.missing } : {}),
+        ...(opts.cert || opts.key ? { certificate: true } : {}),
       });
       warn(rt, result);
       rt.print(cmd, result, describe(result, "restore"));
