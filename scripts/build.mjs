@@ -62,6 +62,8 @@ const result = await build({
   },
   logLevel: "warning",
   metafile: true,
+  // The settings cache (src/settings/checked-settings.ts) trusts only what this very build validated.
+  define: { __CONFVAULT_BUILD__: JSON.stringify(stamp) },
 });
 await fsp.writeFile(path.join(next, ".stamp"), stamp);
 const old = `${dist}.old-${process.pid}`;

@@ -4,8 +4,8 @@ import { ConfvaultError } from "../errors/confvault-error.ts";
 import { createRepoEngine } from "../repo/create-engine.ts";
 import { createGitCli } from "../repo/git-cli.ts";
 import { createBundleCache } from "../seal/bundle-cache.ts";
+import { checkedSettings } from "../settings/checked-settings.ts";
 import { effectiveProfile } from "../settings/effective-profile.ts";
-import { parseSettings } from "../settings/load-settings.ts";
 import { loadActivationKey } from "./activation-key.ts";
 import { type HomeContext, type Logger, type SealKeys, silentLogger } from "./context.ts";
 import { homeLayout, livePath } from "./layout.ts";
@@ -35,7 +35,7 @@ export async function openHome(options: OpenHomeOptions): Promise<HomeContext> {
       { home: dir },
     );
   }
-  const settings = parseSettings(text, layout.settings);
+  const settings = await checkedSettings(layout.state, text, layout.settings);
   const profile = effectiveProfile(settings);
   const engine = createRepoEngine({
     gitdir: layout.gitdir,
