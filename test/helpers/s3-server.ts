@@ -28,6 +28,9 @@ new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory, configureBu
   .then((addr) => process.stdout.write(JSON.stringify({ port: addr.port }) + "\\n"))
   .catch((err) => { console.error(err); process.exit(1); });
 process.on("SIGTERM", () => process.exit(0));
+// The parent holds stdin open: when it dies (even by SIGKILL) the server goes too.
+process.stdin.on("end", () => process.exit(0));
+process.stdin.resume();
 `;
 
 /** Starts a real S3-protocol server (the npm s3rver package) as a child process on 127.0.0.1. */
@@ -36,7 +39,7 @@ export async function startS3Server(options: { bucket?: string } = {}): Promise<
   const directory = await fsp.mkdtemp(path.join(os.tmpdir(), "confvault-s3rver-"));
   const child = spawn(process.execPath, ["-e", CHILD, directory, bucket], {
     cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ["pipe", "pipe", "pipe"],
   });
   let stderr = "";
   child.stderr?.on("data", (c) => {
