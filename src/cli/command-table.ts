@@ -46,27 +46,27 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: "show",
-    term: "show [options] <ref>",
+    term: "show [options] [ref]",
     description:
       "print a file as it was at a restore point (config.xml: the applied bytes, secrets put back)",
     load: async () => (await import("./commands/show.ts")).registerShow,
   },
   {
     name: "diff",
-    term: "diff [options] <ref> [ref2]",
+    term: "diff [options] [ref] [ref2]",
     description: "section-aware summary of policy changes between two restore points (default: REF → main)",
     load: async () => (await import("./commands/diff.ts")).registerDiff,
   },
   {
     name: "restore",
-    term: "restore [options] <ref>",
+    term: "restore [options] [ref]",
     description: "put a restore point back live (a new commit on top; history is never rewritten)",
     load: async () => (await import("./commands/restore.ts")).registerRestore,
   },
   {
     name: "rollback",
     term: "rollback [options]",
-    description: "restore the state before the last change (or --steps N changes ago)",
+    description: "go back to the policy before the current one (or --steps N distinct policies back)",
     load: async () => (await import("./commands/restore.ts")).registerRestore,
   },
   {
