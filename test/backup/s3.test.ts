@@ -425,6 +425,8 @@ test("object lock on every object; past fullBundleAfter a push writes one comple
         "--endpoint",
         s3.endpoint,
         "--path-style",
+        "--full-bundle-after",
+        "10",
         "--credentials-stdin",
       ],
       { CONFVAULT_ACTIVATION_KEY: TEST_KEY },
@@ -434,6 +436,13 @@ test("object lock on every object; past fullBundleAfter a push writes one comple
     const credFile = path.join(h.ctx.layout.remoteTokens, "filed.s3-credentials");
     assert.is((await fsp.stat(credFile)).mode & 0o777, 0o600);
     assert.not.ok((await fsp.readFile(h.ctx.layout.remotes, "utf8")).includes("S3RVER"));
+    const filed = (await readRemotes(h.ctx.layout.remotes)).find((r) => r.name === "filed");
+    assert.equal(filed?.s3, {
+      endpoint: s3.endpoint,
+      region: "us-east-1",
+      pathStyle: true,
+      fullBundleAfter: 10,
+    });
     const pushed = await cli(["--home", h.dir, "remote", "push", "filed"], {
       CONFVAULT_ACTIVATION_KEY: TEST_KEY,
     });

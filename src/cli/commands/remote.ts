@@ -88,6 +88,10 @@ export function registerRemote(program: Command, rt: CliRuntime): void {
       ).choices(["GOVERNANCE", "COMPLIANCE"]),
     )
     .option("--lock-days <n>", "s3: object lock retention in days (with --lock-mode)")
+    .option(
+      "--full-bundle-after <n>",
+      "s3: once the index lists n bundles, the next push writes one complete bundle instead (default 50; 0: never)",
+    )
     .option("--token-env <var>", "read the token from this environment variable at push time")
     .option("--token-stdin", "read the token from stdin and keep it in <home>/remotes/NAME.token (mode 0600)")
     .option("--username <name>", "user name sent with the token (HTTP Basic)", "x-access-token")
@@ -105,13 +109,23 @@ export function registerRemote(program: Command, rt: CliRuntime): void {
         opts.region ||
         opts.pathStyle ||
         opts.credentialsStdin ||
-        opts.lockMode
+        opts.lockMode ||
+        opts.fullBundleAfter !== undefined
       ) {
         const s3: Partial<S3RemoteSettings> = {
           ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
           ...(opts.region ? { region: opts.region } : {}),
           ...(opts.pathStyle ? { pathStyle: true } : {}),
         };
+        if (opts.fullBundleAfter !== undefined) {
+          if (!/^\d+$/.test(String(opts.fullBundleAfter)))
+            throw new ConfvaultError(
+              "BAD_USAGE",
+              "--full-bundle-after needs a whole number",
+              "e.g. --full-bundle-after 50",
+            );
+          s3.fullBundleAfter = Number(opts.fullBundleAfter);
+        }
         if (opts.lockMode || opts.lockDays) {
           if (!opts.lockMode || !/^[1-9]\d*$/.test(String(opts.lockDays ?? "")))
             throw new ConfvaultError(
