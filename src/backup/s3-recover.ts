@@ -24,7 +24,7 @@ export interface S3FetchResult {
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight; results in input order. */
-function pooled<T, R>(
+export function pooled<T, R>(
   items: readonly T[],
   limit: number,
   fn: (item: T, i: number) => Promise<R>,

@@ -1,11 +1,11 @@
 import { promises as fsp } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { isConfvaultError } from "../errors/confvault-error.ts";
+import { ConfvaultError, isConfvaultError } from "../errors/confvault-error.ts";
 import { createGitCli } from "../repo/git-cli.ts";
 import type { ObjectStore } from "./s3-adapter.ts";
 import { checkSignature, type LoadedRecord, parseBundleHeader, readRemoteState } from "./s3-index.ts";
-import { downloadBundle } from "./s3-recover.ts";
+import { downloadBundle, pooled } from "./s3-recover.ts";
 
 export interface S3BundleCheck {
   key: string;
@@ -65,27 +65,30 @@ export async function verifyS3Remote(options: {
     const gitdir = path.join(scratch, "check.git");
     const git = createGitCli({ gitdir });
     await git.run(["init", "--quiet", "--bare", "--initial-branch=main", gitdir]);
-    for (const entry of state.bundles) {
+    // Downloads run ahead (a few in flight); the git checks go in order, each bundle on top of
+    // the ones before it.
+    const downloads = pooled(state.bundles, 8, (entry) => downloadBundle(store, entry));
+    for (const [i, entry] of state.bundles.entries()) {
       const check: S3BundleCheck = { key: entry.key, ok: false, checks: [] };
       result.bundles.push(check);
       try {
-        const bytes = await downloadBundle(store, entry);
+        const bytes = await downloads[i]!;
         check.checks.push("sha256 and size match the index");
         const header = parseBundleHeader(bytes);
         const same =
           JSON.stringify(Object.entries(header.refs).sort()) ===
           JSON.stringify(Object.entries(entry.refs).sort());
-        if (!same) throw new Error("the bundle's refs differ from the index's");
+        if (!same) throw failed("the bundle's refs differ from the index's");
         check.checks.push("refs match the index");
         const file = path.join(scratch, "b.bundle");
         await fsp.writeFile(file, bytes);
         const v = await git.run(["bundle", "verify", "--quiet", file], { allowFailure: true });
         if (v.exitCode !== 0)
-          throw new Error(`git bundle verify: ${v.stderr.trim().split("\n").slice(-2).join(" ")}`);
+          throw failed(`git bundle verify: ${v.stderr.trim().split("\n").slice(-2).join(" ")}`);
         check.checks.push("git bundle verify");
         const u = await git.run(["bundle", "unbundle", file], { allowFailure: true });
         if (u.exitCode !== 0)
-          throw new Error(`git bundle unbundle: ${u.stderr.trim().split("\n").slice(-2).join(" ")}`);
+          throw failed(`git bundle unbundle: ${u.stderr.trim().split("\n").slice(-2).join(" ")}`);
         check.ok = true;
       } catch (err) {
         check.error = {
@@ -111,4 +114,8 @@ export async function verifyS3Remote(options: {
     await fsp.rm(scratch, { recursive: true, force: true });
   }
   return result;
+}
+
+function failed(message: string): ConfvaultError {
+  return new ConfvaultError("VERIFY_FAILED", message, "push again from a home that has the history");
 }
