@@ -102,8 +102,15 @@ test(`${POINTS} restore points pushed incrementally: one bundle per push holding
   for (let i = 0; i < POINTS; i++) {
     await apply(origin.ctx, i, i === 0);
     if ((i + 1) % PER_PUSH !== 0) continue;
-    const [r] = await remotePush({ ctx: origin.ctx, env, name: "bucket" });
+    const phases = new Set<string>();
+    const [r] = await remotePush({
+      ctx: origin.ctx,
+      env,
+      name: "bucket",
+      onProgress: (p) => phases.add(p.phase),
+    });
     assert.ok(r?.ok, JSON.stringify(r));
+    assert.equal([...phases].sort(), ["bundle", "index", "upload"], "progress for the TTY bar");
     assert.is(r?.transport, "s3");
     assert.is(r?.updated.length, PER_PUSH + 1, "main and the new restore points");
   }
