@@ -60,6 +60,10 @@ export async function verifyS3Remote(options: {
     tags: Object.keys(state.tags).length,
     fsck: "",
   };
+  if (state.heads.length === 0) {
+    result.fsck = `${store.where} holds no index records (index/): nothing was pushed there yet`;
+    return result;
+  }
   const scratch = await fsp.mkdtemp(path.join(os.tmpdir(), "confvault-s3-verify-"));
   try {
     const gitdir = path.join(scratch, "check.git");
