@@ -8,6 +8,7 @@ import { checkedSettings } from "../settings/checked-settings.ts";
 import { effectiveProfile } from "../settings/effective-profile.ts";
 import { loadActivationKey } from "./activation-key.ts";
 import { type HomeContext, type Logger, type SealKeys, silentLogger } from "./context.ts";
+import { readIdentityCache, writeIdentityCache } from "./identity-cache.ts";
 import { homeLayout, livePath } from "./layout.ts";
 import { readRecipients } from "./recipients-file.ts";
 import { sealKeysFrom } from "./seal-keys.ts";
@@ -51,9 +52,22 @@ export async function openHome(options: OpenHomeOptions): Promise<HomeContext> {
         keyFile: options.keyFile ?? settings.keyFile,
         homeKeyFile: layout.activationKey,
       });
+      // A key kept in the home may have its derived identity cached beside it (identity-cache.ts).
+      const cached =
+        key.origin === "home"
+          ? await readIdentityCache(layout.identityCache, key.value, settings.cluster)
+          : undefined;
       // Loaded here, not at import: commands that read (log, show of committed files) never derive.
-      const { deriveIdentity } = await import("../seal/derive-identity.ts");
-      const derived = await deriveIdentity({ activationKey: key.value, cluster: settings.cluster });
+      const derived =
+        cached ??
+        (await (
+          await import("../seal/derive-identity.ts")
+        ).deriveIdentity({
+          activationKey: key.value,
+          cluster: settings.cluster,
+        }));
+      if (!cached && key.origin === "home")
+        await writeIdentityCache(layout.identityCache, key.value, settings.cluster, derived);
       return await sealKeysFrom(derived, await readRecipients(layout.recipients));
     })();
     keysPromise.catch(() => {
