@@ -96,7 +96,6 @@ test("close() gives up on a request that outlives the shutdown timeout", async (
   assert.ok(logger.lines.some((l) => l.level === "warn" && l.msg.includes("shutdown timeout")));
 });
 
-
 test("a body that trickles in slower than requestTimeout is cut off with 408 and the socket closed", async () => {
   const t = await testApp();
   const server = await serveNode({
