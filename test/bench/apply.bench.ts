@@ -16,7 +16,7 @@ import { restore } from "../../src/api/restore.ts";
 import { showFile } from "../../src/api/show-file.ts";
 import { writeFileAtomic } from "../../src/home/atomic-write.ts";
 import { openHome } from "../../src/home/open-home.ts";
-import { iterations, measure, printFacts, printTable, QUICK } from "./lib.ts";
+import { iterations, measure, printFacts, printTable, QUICK, ShellDriver, sh, summarize } from "./lib.ts";
 
 const run$ = promisify(execFile);
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -72,32 +72,114 @@ function floorWrite(dir: string, files: Uint8Array[], i: number): void {
   });
 }
 
-async function benchApply(base: string, size: number, n: number): Promise<void> {
-  const configs = Array.from({ length: n + 2 }, (_, i) => sizedConfig(size, i));
-  const ctx = await newHome(base, `apply-${size}`);
-  const apply = await measure("confvault apply (validate+seal+commit+tag+live)", n, (_, i) =>
-    applyConfig({ ctx, config: configs[i], reason: `bench ${i}`, actor: "bench" }),
+/** A git work tree for the driver's baseline. */
+function gitWork(dir: string): void {
+  fs.mkdirSync(dir);
+  execFileSync("git", ["init", "-q", "-b", "main", dir], { env: gitEnv });
+}
+
+/** The driver's untimed preparation and timed git write+add+commit+tag of sample `i`. */
+async function driverCommit(driver: ShellDriver, work: string, src: string, i: number, fsync: boolean) {
+  await driver.time(`cp ${sh(src)} ${sh(path.join(work, "config.xml"))}`); // untimed: see below
+  const git = `git -C ${sh(work)}${fsync ? " -c core.fsync=all" : ""}`;
+  return await driver.time(
+    `printf '{"i":%d}' ${i} > ${sh(path.join(work, "manifest.json"))} && ${git} add config.xml manifest.json && ${git} commit -q -m 'apply ${i}' && ${git} tag -a rp/b-${i} -m 'rp ${i}'`,
   );
-  const work = path.join(base, `cli-${size}`);
-  fs.mkdirSync(work);
-  execFileSync("git", ["init", "-q", "-b", "main", work], { env: gitEnv });
-  const cli = await measure("git CLI write+add+commit+tag", n, async (_, i) => {
-    fs.writeFileSync(path.join(work, "config.xml"), configs[i]);
-    fs.writeFileSync(path.join(work, "manifest.json"), JSON.stringify({ i }));
-    await run$("git", ["add", "config.xml", "manifest.json"], { cwd: work, env: gitEnv });
-    await run$("git", ["commit", "-q", "-m", `apply ${i}`], { cwd: work, env: gitEnv });
-    await run$("git", ["tag", "-a", `rp/b-${i}`, "-m", `rp ${i}`], { cwd: work, env: gitEnv });
+}
+
+/**
+ * Interleaved: every round runs each contender once (confvault apply in this process; git from
+ * the shell driver with its defaults and with core.fsync=all; git spawned from this process, the
+ * old baseline; the floor), the order rotating by one each round, so load changes hit all rows
+ * alike. The config file is copied into the git work tree before the timer starts (a page-cache
+ * write, ~0.3 ms at 1 MB), which favours git: the apply gets its bytes in memory.
+ */
+async function benchApply(base: string, size: number, n: number): Promise<void> {
+  const configs = Array.from({ length: n + 1 }, (_, i) => sizedConfig(size, i));
+  const files = configs.map((bytes, i) => {
+    const file = path.join(base, `config-${size}-${i}.xml`);
+    fs.writeFileSync(file, bytes);
+    return file;
   });
+  const ctx = await newHome(base, `apply-${size}`);
+  const workDefault = path.join(base, `cli-${size}`);
+  const workFsync = path.join(base, `cli-fsync-${size}`);
+  const workSpawned = path.join(base, `cli-spawned-${size}`);
+  for (const w of [workDefault, workFsync, workSpawned]) gitWork(w);
   const floorDir = path.join(base, `floor-${size}`);
   fs.mkdirSync(floorDir);
-  const floor = await measure("floor sha1+deflate1+write+fsync", n, (_, i) =>
-    floorWrite(floorDir, [configs[i], new TextEncoder().encode("{}")], i),
-  );
+  const driver = new ShellDriver(base, gitEnv);
+  const names = {
+    apply: "confvault apply (validate+seal+commit+tag+live)",
+    git: "git, shell driver, defaults",
+    gitFsync: "git, shell driver, core.fsync=all",
+    spawned: "git spawned from this process (old baseline)",
+    floor: "floor sha1+deflate1+write+fsync",
+  };
+  const samples: Record<keyof typeof names, number[]> = {
+    apply: [],
+    git: [],
+    gitFsync: [],
+    spawned: [],
+    floor: [],
+  };
+  const contenders: Array<[keyof typeof names, (i: number) => Promise<number>]> = [
+    [
+      "apply",
+      async (i) => {
+        const t0 = performance.now();
+        await applyConfig({ ctx, config: configs[i], reason: `bench ${i}`, actor: "bench" });
+        return performance.now() - t0;
+      },
+    ],
+    ["git", (i) => driverCommit(driver, workDefault, files[i]!, i, false)],
+    ["gitFsync", (i) => driverCommit(driver, workFsync, files[i]!, i, true)],
+    [
+      "spawned",
+      async (i) => {
+        const t0 = performance.now();
+        fs.writeFileSync(path.join(workSpawned, "config.xml"), configs[i]);
+        fs.writeFileSync(path.join(workSpawned, "manifest.json"), JSON.stringify({ i }));
+        const opts = { cwd: workSpawned, env: gitEnv };
+        await run$("git", ["add", "config.xml", "manifest.json"], opts);
+        await run$("git", ["commit", "-q", "-m", `apply ${i}`], opts);
+        await run$("git", ["tag", "-a", `rp/b-${i}`, "-m", `rp ${i}`], opts);
+        return performance.now() - t0;
+      },
+    ],
+    [
+      "floor",
+      async (i) => {
+        const t0 = performance.now();
+        floorWrite(floorDir, [configs[i], new TextEncoder().encode("{}")], i);
+        return performance.now() - t0;
+      },
+    ],
+  ];
+  try {
+    for (let i = 0; i < n + 1; i++) {
+      for (let k = 0; k < contenders.length; k++) {
+        const [key, fn] = contenders[(i + k) % contenders.length]!;
+        const ms = await fn(i);
+        if (i > 0) samples[key].push(ms); // round 0 warms up every path
+      }
+    }
+  } finally {
+    driver.close();
+  }
+  const rows = Object.entries(samples).map(([k, v]) => summarize(names[k as keyof typeof names], v));
   printTable(
-    `apply of a ${(size / 1e6).toFixed(1)} MB SafeSquid config (target: ≤ 0.7× git CLI, ≤ 3× floor)`,
-    [cli, apply, floor],
-    cli.name,
+    `apply of a ${(size / 1e6).toFixed(1)} MB SafeSquid config, ${n} interleaved rounds (targets: ≤ 0.8× git core.fsync=all, ≤ 1.0× git defaults, both from a shell)`,
+    rows,
+    names.gitFsync,
   );
+  const med = (k: keyof typeof names) => summarize(k, samples[k]).median;
+  printFacts(`ratios, ${(size / 1e6).toFixed(1)} MB (same run)`, [
+    ["apply / git core.fsync=all (shell)", `${(med("apply") / med("gitFsync")).toFixed(2)}×`],
+    ["apply / git defaults (shell)", `${(med("apply") / med("git")).toFixed(2)}×`],
+    ["apply / git spawned from here (old)", `${(med("apply") / med("spawned")).toFixed(2)}×`],
+    ["apply / floor", `${(med("apply") / med("floor")).toFixed(2)}×`],
+  ]);
 }
 
 async function benchRestore(base: string, points: number): Promise<void> {
@@ -226,13 +308,20 @@ console.log(JSON.stringify({ idle, before, peak }));
 }
 
 export async function run(): Promise<void> {
+  // BENCH_APPLY_PARTS=apply,restore,rss picks parts; BENCH_APPLY_SIZES=1000000 picks apply sizes.
+  const parts = (process.env.BENCH_APPLY_PARTS ?? "apply,restore,rss").split(",");
+  const sizes = (process.env.BENCH_APPLY_SIZES ?? "100000,1000000,10000000").split(",").map(Number);
   const base = await fsp.mkdtemp(path.join(os.tmpdir(), "confvault-bench-apply-"));
   try {
-    await benchApply(base, 100_000, iterations(30));
-    await benchApply(base, 1_000_000, iterations(20));
-    await benchApply(base, 10_000_000, iterations(6, 3));
-    await benchRestore(base, QUICK ? 200 : 2000);
-    peakRss(base);
+    if (parts.includes("apply"))
+      for (const size of sizes)
+        await benchApply(
+          base,
+          size,
+          size >= 10_000_000 ? iterations(6, 3) : size >= 1_000_000 ? iterations(20, 7) : iterations(30),
+        );
+    if (parts.includes("restore")) await benchRestore(base, QUICK ? 200 : 2000);
+    if (parts.includes("rss")) peakRss(base);
   } finally {
     await fsp.rm(base, { recursive: true, force: true });
   }

@@ -1,4 +1,5 @@
 /** Small timing helpers for `npm run bench`: medians and ratios measured in one process. */
+import { spawn as spawnChild } from "node:child_process";
 
 export const QUICK = process.env.BENCH_QUICK === "1";
 
@@ -88,4 +89,51 @@ export function printFacts(title: string, facts: Array<[string, string | number]
 
 export function mib(bytes: number): string {
   return bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(0)} KiB`;
+}
+
+/**
+ * The git baseline's runner: `drivers/timed-shell.sh`, one small bash process spawned once per
+ * benchmark, which runs each command it is sent and reports how long it took. Git is then
+ * forked from a ~4 MB shell, as a user runs it, instead of from this benchmark process (the
+ * issue 17 measurement: the same git write+add+commit+tag takes 18–43 ms from a 48 MB Node
+ * parent and 61–91 ms from a 450 MB one).
+ */
+export class ShellDriver {
+  private readonly proc: import("node:child_process").ChildProcessWithoutNullStreams;
+  private buffer = "";
+  private waiting: Array<(line: string) => void> = [];
+
+  constructor(cwd: string, env: Record<string, string | undefined>) {
+    const script = new URL("./drivers/timed-shell.sh", import.meta.url).pathname;
+    this.proc = spawnChild("/bin/bash", [script], { cwd, env, stdio: ["pipe", "pipe", "pipe"] });
+    this.proc.stdout.setEncoding("utf8");
+    this.proc.stdout.on("data", (chunk: string) => {
+      this.buffer += chunk;
+      for (let nl = this.buffer.indexOf("\n"); nl >= 0; nl = this.buffer.indexOf("\n")) {
+        const line = this.buffer.slice(0, nl);
+        this.buffer = this.buffer.slice(nl + 1);
+        this.waiting.shift()?.(line);
+      }
+    });
+  }
+
+  /** Runs one shell command line in the driver; resolves to its time in ms (throws on a non-zero exit). */
+  async time(command: string): Promise<number> {
+    const line = await new Promise<string>((resolve) => {
+      this.waiting.push(resolve);
+      this.proc.stdin.write(`${command.replace(/\n/g, " ")}\n`);
+    });
+    const [rc, us] = line.split(" ").map(Number);
+    if (rc !== 0) throw new Error(`driver: \`${command}\` exited ${rc}`);
+    return us! / 1000;
+  }
+
+  close(): void {
+    this.proc.stdin.end();
+  }
+}
+
+/** Quotes one word for the shell driver. */
+export function sh(word: string): string {
+  return `'${word.replace(/'/g, "'\\''")}'`;
 }
