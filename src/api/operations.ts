@@ -1,4 +1,5 @@
-import { ConfvaultError } from "../errors/confvault-error.ts";
+import { pointAt } from "../core/point-at.ts";
+import { ConfvaultError, inOperation } from "../errors/confvault-error.ts";
 import type { HomeContext } from "../home/context.ts";
 import { applyConfig } from "./apply.ts";
 import { diff } from "./diff.ts";
@@ -7,6 +8,7 @@ import { restore } from "./restore.ts";
 import { showFile } from "./show-file.ts";
 import { status } from "./status.ts";
 import type { Operations } from "./types.ts";
+import { listDeleted, undelete } from "./undelete.ts";
 
 const dec = new TextDecoder();
 
@@ -47,6 +49,15 @@ export function bindOperations(ctx: HomeContext): Operations {
         ...(o.missing ? { missing: o.missing } : {}),
         ...(o.certificate ? { certificate: o.certificate } : {}),
       }),
+    pointAt: async (o) => {
+      try {
+        return await pointAt(ctx, o.time);
+      } catch (err) {
+        throw inOperation("restore point at", err);
+      }
+    },
+    listDeleted: () => listDeleted({ ctx }),
+    undelete: (o) => undelete({ ctx, tag: o.tag }),
     status: () => status({ ctx }),
     async ready() {
       try {

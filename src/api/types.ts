@@ -1,6 +1,8 @@
 /** Result shapes of the public operations (shared by the CLI and the HTTP layer). */
 
 import type { ApplyResult, RestoreResult } from "../core/change-results.ts";
+import type { PointInForce } from "../core/point-at.ts";
+import type { DeletedPoint } from "./undelete.ts";
 
 export interface RestorePoint {
   tag: string;
@@ -13,6 +15,8 @@ export interface RestorePoint {
 }
 
 export type { ApplyResult, RestoreResult } from "../core/change-results.ts";
+export type { PointInForce } from "../core/point-at.ts";
+export type { DeletedPoint } from "./undelete.ts";
 
 export interface DiffResult {
   from: string;
@@ -54,6 +58,15 @@ export interface Operations {
     missing?: "refuse" | "add" | "skip" | "remove";
     certificate?: boolean;
   }): Promise<RestoreResult>;
+  /**
+   * The restore point in force at a time (ISO 8601 with a zone, a date, `@unix-seconds`);
+   * REF_NOT_FOUND before the first one. Optional: a server without it answers NOT_FOUND.
+   */
+  pointAt?(options: { time: string }): Promise<PointInForce>;
+  /** Restore points prune moved to the trash, newest deletion first. */
+  listDeleted?(): Promise<DeletedPoint[]>;
+  /** Brings a restore point back from the trash under its old name. */
+  undelete?(options: { tag: string; actor: string }): Promise<DeletedPoint>;
   status(): Promise<Record<string, unknown>>;
   /** Readiness: the home is usable (repository readable, settings valid). */
   ready(): Promise<{ ok: boolean; detail?: string }>;

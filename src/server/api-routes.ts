@@ -66,6 +66,20 @@ const restoreBody = z.object({
   certificate: z.boolean().optional(),
 });
 
+const undeleteBody = z.object({ tag: z.string().min(1).max(300) });
+
+/** An optional operation of `Operations`; a server built without it answers NOT_FOUND. */
+function needOp<A extends unknown[], R>(fn: ((...args: A) => Promise<R>) | undefined, name: string) {
+  if (fn === undefined) {
+    throw new ConfvaultError(
+      "NOT_FOUND",
+      `This server does not offer ${name}`,
+      "Use a confvault home's server.",
+    );
+  }
+  return fn;
+}
+
 /**
  * The `/api/v1` routes; authentication is mounted in create-app.ts. Routes that take a body check
  * role and media type first, then the size, so no body is read for a caller who will be refused.
@@ -144,6 +158,41 @@ export function registerApiRoutes(app: Hono<AppEnv>, deps: AppDeps, maxBody: num
     }
     const all = await ops.listRestorePoints(limit === undefined ? {} : { limit: offset + limit });
     return c.json({ restorePoints: all.slice(offset) });
+  });
+
+  // The restore point in force at a time (registered before the `{.+}` route below, which would
+  // otherwise take "at" as a restore point name). Viewers may ask: it names a point, no content.
+  app.get("/api/v1/restore-points/at", async (c) => {
+    const time = c.req.query("time") || c.req.query("at");
+    if (!time) {
+      throw new ConfvaultError(
+        "BAD_USAGE",
+        "Missing query parameter time",
+        "Ask /api/v1/restore-points/at?time=2026-11-28T10:00:00Z (ISO 8601 with a zone, a date or @unix-seconds).",
+      );
+    }
+    return c.json(await needOp(ops.pointAt, "restore-points/at")({ time }));
+  });
+
+  // The trash: restore points prune removed, kept for retention.trashDays (viewers may list it).
+  app.get("/api/v1/trash", async (c) => c.json({ deleted: await needOp(ops.listDeleted, "trash")() }));
+
+  app.post("/api/v1/undelete", operator, requireContentType("application/json"), sizeLimit, async (c) => {
+    const body = undeleteBody.safeParse(await readJson(c));
+    if (!body.success) {
+      throw new ConfvaultError(
+        "BAD_INPUT",
+        `Invalid undelete request: ${body.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ")}`,
+        'Send JSON like {"tag": "rp/20261122T004200Z-1"}; GET /api/v1/trash lists what can be brought back.',
+      );
+    }
+    const actor = actorOf(c);
+    const back = await needOp(ops.undelete, "undelete")({ tag: body.data.tag, actor });
+    deps.logger.info(
+      { event: "undelete", tag: back.tag, commit: back.commit, actor, request_id: c.get("requestId") },
+      "restore point brought back from the trash",
+    );
+    return c.json(back);
   });
 
   // Tags contain slashes (rp/20261122T004200Z-1), so one route takes the rest of the path and
