@@ -137,3 +137,30 @@ export class ShellDriver {
 export function sh(word: string): string {
   return `'${word.replace(/'/g, "'\\''")}'`;
 }
+
+/**
+ * Interleaved samples: `rounds` rounds (after `warmup` unmeasured ones), each running every
+ * contender once, the order rotated by one per round so a load change or a warm cache does not
+ * favour one row. Each contender times itself (untimed setup first) and returns ms.
+ */
+export async function interleave(
+  rounds: number,
+  contenders: Array<[string, (round: number) => Promise<number>]>,
+  warmup = 1,
+): Promise<Timing[]> {
+  const samples = contenders.map((): number[] => []);
+  for (let r = 0; r < warmup + rounds; r++)
+    for (let k = 0; k < contenders.length; k++) {
+      const c = (r + k) % contenders.length;
+      const ms = await contenders[c]![1](r);
+      if (r >= warmup) samples[c]!.push(ms);
+    }
+  return contenders.map(([name], c) => summarize(name, samples[c]!));
+}
+
+/** Times one call in ms. */
+export async function timed(fn: () => Promise<unknown> | unknown): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+}
