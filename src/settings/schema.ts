@@ -132,7 +132,11 @@ export const settingsSchema = z
     reports: reportsSchema,
     /** Restore points removed by prune wait this long in refs/confvault/trash/ (undelete brings one back); 0 deletes at once. */
     retention: z
-      .object({ trashDays: z.number().int().min(0).max(3_650).default(7) })
+      .object({
+        trashDays: z.number().int().min(0).max(3_650).default(7),
+        /** Git remotes also get refs/confvault/trash/* (never forced, never deleted there); default off. */
+        pushTrash: z.boolean().default(false),
+      })
       .strict()
       .prefault({}),
   })
