@@ -14,6 +14,8 @@ let morePoints = false;
 let markers = { current: null, live: null, drift: "none" };
 /** Bumped per restore dialog, so a late preview never fills a newer dialog. */
 let previewSeq = 0;
+/** The restore point the time picker found (highlighted and picked as A), or null. */
+let atPick = null;
 
 function el(tag, props, ...children) {
   const node = document.createElement(tag);
@@ -34,6 +36,8 @@ async function api(path, init) {
   if (!res.ok) {
     const err = new Error(body.error?.message || `HTTP ${res.status}`);
     err.status = res.status;
+    err.code = body.error?.code;
+    err.data = body.error?.data;
     throw err;
   }
   return body;
@@ -78,9 +82,11 @@ async function login(token) {
 async function refresh(ops) {
   ops = ops || (await api("/ops"));
   points = [];
+  const trash = loadTrash();
+  // The timeline is drawn once, with the new markers (not first with the old ones).
   const [found] = await Promise.all([
     api("/ops/points").catch(() => ({ current: null, live: null, drift: "unknown" })),
-    loadPoints(),
+    loadPoints(false),
   ]);
   markers = found;
   renderTimeline();
@@ -94,14 +100,15 @@ async function refresh(ops) {
       // No cluster status on this node: the section stays hidden.
     }
   }
+  await trash;
 }
 
 /** The next page of restore points (one more than a page is asked for, to know if there are more). */
-async function loadPoints() {
+async function loadPoints(render = true) {
   const { restorePoints } = await api(`/restore-points?limit=${PAGE + 1}&offset=${points.length}`);
   morePoints = restorePoints.length > PAGE;
   points = points.concat(restorePoints.slice(0, PAGE));
-  renderTimeline();
+  if (render) renderTimeline();
 }
 
 async function loadMore() {
@@ -161,12 +168,15 @@ function renderTimeline() {
         );
       const isCurrent = p.commit === current;
       const isLive = p.commit === live;
+      const isAt = atPick !== null && p.tag === atPick.tag;
       const item = el(
         "li",
         {
           "data-tag": p.tag,
           "data-commit": p.commit,
-          class: [isCurrent ? "is-current" : "", isLive ? "is-live" : ""].join(" ").trim(),
+          class: [isCurrent ? "is-current" : "", isLive ? "is-live" : "", isAt ? "is-at" : ""]
+            .join(" ")
+            .trim(),
         },
         el(
           "div",
@@ -175,6 +185,9 @@ function renderTimeline() {
           isCurrent ? el("span", { class: "badge current", title: "tip of main" }, "current") : null,
           isLive
             ? el("span", { class: "badge live", title: "the live config.xml is this one" }, "live")
+            : null,
+          isAt
+            ? el("span", { class: "badge at", title: `in force at ${atPick.at}` }, `in force at ${atPick.at}`)
             : null,
         ),
         el("div", { class: "meta" }, `${p.time} · ${p.actor} · ${p.source || "apply"}`),
@@ -210,6 +223,7 @@ async function askRestore(tag) {
   $("restore-form").hidden = true;
   $("restore-tag").textContent = tag;
   $("restore-reason").value = "";
+  resetScope([], false);
   const from = markers.current ? markers.current.tag || markers.current.commit : "main";
   $("restore-preview-title").textContent = `${pointName(markers.current)} (current) → ${tag}`;
   const preview = $("restore-preview");
@@ -227,6 +241,8 @@ async function askRestore(tag) {
     if (seq !== previewSeq) return;
     preview.textContent = d.text || "no policy changes: this restore point has the current policy";
     preview.className = "";
+    const { sections, certificate } = changedSections(d.entries || []);
+    resetScope(sections, certificate);
     $("restore-form").hidden = false;
     $("restore-reason").focus();
   } catch (err) {
@@ -236,25 +252,275 @@ async function askRestore(tag) {
   }
 }
 
+/**
+ * The top-level sections a diff's entries touch, as section paths POST /api/v1/restore takes
+ * (`name`, or `name[@attr="value"]` for an element keyed by an id attribute), with how many
+ * changes each holds; and whether the certificate changed.
+ */
+function changedSections(entries) {
+  const sections = new Map();
+  let certificate = false;
+  for (const e of entries) {
+    if (e.kind === "certificate-changed") {
+      certificate = true;
+      continue;
+    }
+    const spec = sectionSpec(firstStep(e.path || ""));
+    if (spec) sections.set(spec, (sections.get(spec) || 0) + 1);
+  }
+  return { sections: [...sections].map(([path, changes]) => ({ path, changes })), certificate };
+}
+
+/** The first step of a diff path; `/` inside `[...]` (an id value) does not end it. */
+function firstStep(path) {
+  let depth = 0;
+  for (let i = 0; i < path.length; i++) {
+    const ch = path[i];
+    if (ch === "[") depth++;
+    else if (ch === "]") depth = Math.max(0, depth - 1);
+    else if (ch === "/" && depth === 0) return path.slice(0, i);
+  }
+  return path;
+}
+
+/** A diff key (`allow[id=7]`, `log`, `rule[2]`) as a section path; positions become the bare name. */
+function sectionSpec(step) {
+  const m = /^([^[\]]+)(?:\[(.*)\])?$/.exec(step);
+  if (!m) return null;
+  const [, name, pred] = m;
+  if (pred === undefined) return name;
+  const eq = pred.indexOf("=");
+  if (eq < 1) return name;
+  const attr = pred.slice(0, eq);
+  const value = pred.slice(eq + 1);
+  if (!/^[\w.:-]+$/.test(attr)) return name;
+  const quoted = value.includes('"') ? `'${value}'` : `"${value}"`;
+  return `${name}[@${attr}=${quoted}]`;
+}
+
+/** The "what to restore" part of the dialog: whole point by default, one box per changed section. */
+function resetScope(sections, certificate) {
+  $("scope-whole").checked = true;
+  const none = sections.length === 0 && !certificate;
+  $("scope-sections").disabled = none;
+  $("scope-none").hidden = !none;
+  $("restore-sections").hidden = true;
+  $("restore-missing").value = "refuse";
+  const err = $("restore-error");
+  err.hidden = true;
+  err.replaceChildren();
+  $("section-list").replaceChildren(
+    ...sections.map((s) =>
+      el(
+        "label",
+        { class: "section-pick" },
+        el("input", { type: "checkbox", name: "section", value: s.path, "data-section": s.path }),
+        " ",
+        el("code", {}, s.path),
+        el("span", { class: "hint" }, ` ${s.changes} change${s.changes === 1 ? "" : "s"}`),
+      ),
+    ),
+    ...(certificate
+      ? [
+          el(
+            "label",
+            { class: "section-pick" },
+            el("input", { type: "checkbox", name: "certificate", id: "pick-certificate" }),
+            " the certificate and its key",
+          ),
+        ]
+      : []),
+  );
+}
+
+function onScopeChange() {
+  $("restore-sections").hidden = !$("scope-sections").checked;
+}
+
+/** What the dialog asks for: the whole point, or the picked sections / certificate. */
+function restoreRequest(tag, reason) {
+  const body = { tag, reason };
+  if (!$("scope-sections").checked) return body;
+  const sections = [...document.querySelectorAll("#section-list input[data-section]:checked")].map(
+    (i) => i.value,
+  );
+  const certificate = $("pick-certificate")?.checked === true;
+  if (sections.length === 0 && !certificate) return null;
+  if (sections.length > 0) body.sections = sections;
+  if (certificate) body.certificate = true;
+  const missing = $("restore-missing").value;
+  if (sections.length > 0 && missing !== "refuse") body.missing = missing;
+  return body;
+}
+
+/** A refused partial restore: its message and, when the server listed them, the one-sided sections. */
+function showRestoreError(err) {
+  const box = $("restore-error");
+  const listed = Array.isArray(err.data?.sections) ? err.data.sections : [];
+  box.replaceChildren(
+    el("p", {}, `Restore refused: ${err.message}`),
+    ...(listed.length
+      ? [
+          el("ul", { id: "restore-error-list" }, ...listed.map((x) => el("li", {}, String(x)))),
+          el(
+            "p",
+            { class: "hint" },
+            "Choose what to do with them under “A picked section that exists on one side only”, then restore again.",
+          ),
+        ]
+      : []),
+  );
+  box.hidden = false;
+  if (listed.length) $("restore-missing").focus();
+}
+
 async function doRestore(event) {
   event.preventDefault();
   const tag = $("restore-tag").textContent;
   const reason = $("restore-reason").value.trim();
   if (!reason) return say("A reason is required.", true);
+  const request = restoreRequest(tag, reason);
+  if (request === null) return say("Pick at least one section, or restore the whole point.", true);
   $("restore-confirm").disabled = true;
+  $("restore-error").hidden = true;
   try {
     const r = await api("/restore", {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ tag, reason }),
+      body: JSON.stringify(request),
     });
     $("restore-section").hidden = true;
-    say(`Restored ${tag} as ${r.tag}.`);
+    // What came from the point: the server's outcome per section (a skipped one is "kept").
+    const taken = Array.isArray(r.sections)
+      ? r.sections.filter((o) => o.action !== "kept" && o.action !== "unchanged").map((o) => o.section)
+      : request.sections || [];
+    const kept = Array.isArray(r.sections)
+      ? r.sections.filter((o) => o.action === "kept").map((o) => o.section)
+      : [];
+    const what =
+      request.sections || request.certificate
+        ? ` (${[...taken, ...(request.certificate ? ["certificate"] : [])].join(", ") || "nothing"} only${kept.length ? `; kept as they were: ${kept.join(", ")}` : ""})`
+        : "";
+    say(
+      r.changed === false
+        ? `Nothing to restore: ${tag} is current and live.`
+        : `Restored ${tag}${what} as ${r.tag}.`,
+    );
     await refresh();
   } catch (err) {
+    if (request.sections || request.certificate) showRestoreError(err);
     say(`Restore failed: ${err.message}`, true);
   } finally {
     $("restore-confirm").disabled = false;
+  }
+}
+
+/** The time picker: the restore point in force at a local date-time, found, shown and picked as A. */
+async function findAt(event) {
+  event.preventDefault();
+  const value = $("at-time").value;
+  const result = $("at-result");
+  const when = value ? new Date(value) : null;
+  if (!when || Number.isNaN(when.getTime())) {
+    result.textContent = "Choose a date and time.";
+    result.className = "error";
+    return;
+  }
+  $("at-button").disabled = true;
+  try {
+    const p = await api(`/restore-points/at?time=${encodeURIComponent(when.toISOString())}`);
+    atPick = { commit: p.commit, tag: p.tag, at: p.at };
+    if (p.tag === null) {
+      result.textContent = `At ${p.at} commit ${p.commit.slice(0, 12)} (made ${p.time}) was in force; its restore point was pruned (see Deleted restore points).`;
+      result.className = "";
+      renderTimeline();
+      return;
+    }
+    // Older points come in pages: load until it is there (or nothing is left).
+    while (!points.some((x) => x.tag === p.tag) && morePoints) await loadPoints();
+    picked.a = p.tag;
+    $("diff-button").disabled = !(picked.a && picked.b);
+    renderTimeline();
+    result.textContent = `At ${p.at} ${p.tag} (made ${p.time}) was in force; it is picked as A.`;
+    result.className = "ok";
+    document.querySelector(`#timeline li.is-at`)?.scrollIntoView({ block: "nearest" });
+  } catch (err) {
+    atPick = null;
+    renderTimeline();
+    result.textContent = err.message.charAt(0).toUpperCase() + err.message.slice(1);
+    result.className = "error";
+  } finally {
+    $("at-button").disabled = false;
+  }
+}
+
+/** `2026-11-08T05:00:00.000Z` → `2026-11-08 05:00Z` (the full time is in the title). */
+function shortTime(iso) {
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(:\d{2})?(?:\.\d+)?Z$/.exec(iso || "");
+  if (!m) return iso;
+  return `${m[1]} ${m[2]}${m[3] && m[3] !== ":00" ? m[3] : ""}Z`;
+}
+
+/** The trash: restore points prune removed, with an Undelete button for operators. */
+async function loadTrash() {
+  let deleted;
+  try {
+    ({ deleted } = await api("/trash"));
+  } catch {
+    $("trash-section").hidden = true;
+    return;
+  }
+  $("trash-section").hidden = false;
+  $("trash-empty").hidden = deleted.length > 0;
+  const t = $("trash");
+  t.hidden = deleted.length === 0;
+  const operator = me && me.role === "operator";
+  t.replaceChildren(
+    el(
+      "tr",
+      {},
+      ...["restore point", "made", "deleted", "expires", "reason", ...(operator ? [""] : [])].map((h) =>
+        el("th", {}, h),
+      ),
+    ),
+    ...deleted.map((d) =>
+      el(
+        "tr",
+        { "data-tag": d.tag },
+        el("td", { class: "tag" }, d.tag),
+        el("td", { title: d.time }, shortTime(d.time)),
+        el("td", { title: d.deletedAt }, shortTime(d.deletedAt)),
+        el("td", { title: d.expiresAt }, shortTime(d.expiresAt)),
+        el("td", { class: "reason" }, d.subject),
+        operator
+          ? el(
+              "td",
+              {},
+              el(
+                "button",
+                { type: "button", class: "undelete", onclick: (e) => void doUndelete(d.tag, e.target) },
+                "Undelete",
+              ),
+            )
+          : null,
+      ),
+    ),
+  );
+}
+
+async function doUndelete(tag, button) {
+  button.disabled = true;
+  try {
+    const r = await api("/undelete", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ tag }),
+    });
+    say(`Brought ${r.tag} back from the trash.`);
+    await refresh();
+  } catch (err) {
+    say(`Undelete failed: ${err.message}`, true);
+    button.disabled = false;
   }
 }
 
@@ -357,6 +623,9 @@ document.addEventListener("DOMContentLoaded", () => {
   $("diff-button").addEventListener("click", () => void showDiff());
   $("load-more").addEventListener("click", () => void loadMore());
   $("restore-form").addEventListener("submit", (e) => void doRestore(e));
+  $("scope-whole").addEventListener("change", onScopeChange);
+  $("scope-sections").addEventListener("change", onScopeChange);
+  $("at-form").addEventListener("submit", (e) => void findAt(e));
   $("restore-cancel").addEventListener("click", () => {
     previewSeq++;
     $("restore-section").hidden = true;
