@@ -6,6 +6,7 @@ import { readSnapshot } from "../core/read-snapshot.ts";
 import { ConfvaultError, inOperation } from "../errors/confvault-error.ts";
 import type { HomeContext } from "../home/context.ts";
 import { liftSecrets, SECRET_MARKER_PATTERN } from "../seal/lift-secrets.ts";
+import { configText } from "../xml/decode-xml-bytes.ts";
 import { renderDiff } from "../xml/render-diff.ts";
 import { scanXml } from "../xml/scan-xml.ts";
 import {
@@ -71,8 +72,9 @@ export async function diff({
     // The reviewer's text (src/xml/render-diff.ts), the same in the CLI, pull requests and the dashboard.
     result.text = renderDiff(report.entries, { ...report, extraLines });
     if (unified) {
-      const dec = new TextDecoder(a.manifest.config.encoding === "utf-8" ? "utf-8" : "latin1");
-      result.unified = unifiedDiff(dec.decode(a.committedConfig), dec.decode(b.committedConfig), {
+      // Each side in its own declared encoding (Shift_JIS, UTF-16…), not guessed.
+      const text = (x: typeof a) => configText(x.committedConfig, x.manifest.config.encoding ?? "utf-8");
+      result.unified = unifiedDiff(text(a), text(b), {
         fromLabel: `${from}:config.xml`,
         toLabel: `${to}:config.xml`,
       });

@@ -1,6 +1,7 @@
-import { promises as fsp } from "node:fs";
+import fs, { promises as fsp } from "node:fs";
 import path from "node:path";
 import type { HomeContext } from "../home/context.ts";
+import { measureRepoSize } from "../repo/repo-size.ts";
 import { formatSyncStatus } from "../sync/sync-status.ts";
 import { readAlertsState } from "./alert-evaluator.ts";
 import { gatherOpsFacts } from "./ops-facts.ts";
@@ -91,7 +92,8 @@ export async function buildOpsReport(ctx: HomeContext): Promise<OpsReport> {
         };
       }),
     repository: {
-      bytes: await folderBytes(ctx.layout.gitdir),
+      // Sampled for loose objects (repo-size.ts): a report on a long history does not stat each one.
+      bytes: (await measureRepoSize(fs, ctx.layout.gitdir)).bytes,
       packBytes: await folderBytes(path.join(ctx.layout.gitdir, "objects", "pack")),
       restorePoints: facts.restorePoints,
       bundleBytes: facts.bundleBytes,
