@@ -293,7 +293,8 @@ function sectionSpec(step) {
   if (eq < 1) return name;
   const attr = pred.slice(0, eq);
   const value = pred.slice(eq + 1);
-  if (!/^[\w.:-]+$/.test(attr)) return name;
+  // A section path splits at every "/" and ends a predicate at "]": such ids take the bare name.
+  if (!/^[\w.:-]+$/.test(attr) || /[/\]]/.test(value)) return name;
   const quoted = value.includes('"') ? `'${value}'` : `"${value}"`;
   return `${name}[@${attr}=${quoted}]`;
 }
