@@ -327,21 +327,35 @@ console.log(JSON.stringify({ maxRss: process.resourceUsage().maxRSS * 1024 }));
     return r.maxRss / 1048576;
   };
   const cliBuilt = fs.existsSync(path.join(ROOT, "dist/entry.js")) && fs.existsSync("/usr/bin/time");
-  const timeV = (args: string[]): number => {
+  // A second home keeps its activation key in the home (the default `init`): a keyed command
+  // then reads the derived identity from state/identity.json instead of running scrypt (an env
+  // key, as in the first home, is never cached and derives every time: ~32 MiB of scrypt).
+  const keyedHome = path.join(base, "rss-keyed");
+  await initHome({ dir: keyedHome, liveRoot: `${keyedHome}-live`, node: "bench", cluster: "bench" });
+  const timeV = (args: string[], keyed = false): number => {
+    const env: Record<string, string | undefined> = keyed
+      ? { PATH: process.env.PATH, CONFVAULT_HOME: keyedHome, NO_COLOR: "1" }
+      : { PATH: process.env.PATH, CONFVAULT_HOME: home, CONFVAULT_ACTIVATION_KEY: KEY, NO_COLOR: "1" };
     const out = spawnSync("/usr/bin/time", ["-f", "maxrss=%M", process.execPath, ...args], {
       cwd: ROOT,
       encoding: "utf8",
-      env: { PATH: process.env.PATH, CONFVAULT_HOME: home, CONFVAULT_ACTIVATION_KEY: KEY, NO_COLOR: "1" },
+      env,
     });
     const m = /maxrss=(\d+)/.exec(out.stderr);
     if (out.status !== 0 || !m) throw new Error(`/usr/bin/time ${args.join(" ")} failed: ${out.stderr}`);
     return Number(m[1]) / 1024;
   };
   const bin = path.join(ROOT, "bin/confvault.js");
+  if (cliBuilt) {
+    // Untimed: the keyed home's first keyed command derives and caches the identity.
+    const first = path.join(base, "rss-first.xml");
+    fs.writeFileSync(first, sizedConfig(20_000, 0));
+    timeV([bin, "apply", first, "-m", "first"], true);
+  }
   const n = iterations(5, 3);
   for (const size of [1_000_000, 10_000_000]) {
     own.length = 0;
-    const files = Array.from({ length: 2 * (n + 1) }, (_, i) => {
+    const files = Array.from({ length: 3 * (n + 1) }, (_, i) => {
       const file = path.join(base, `rss-${size}-${i}.xml`);
       fs.writeFileSync(file, sizedConfig(size, 1000 + i));
       return file;
@@ -349,14 +363,21 @@ console.log(JSON.stringify({ maxRss: process.resourceUsage().maxRSS * 1024 }));
     const asTiming = (fn: (r: number) => number) => async (r: number) => fn(r);
     const contenders: Array<[string, (r: number) => Promise<number>]> = [
       ["idle: same imports, nothing else", asTiming(() => child("idle", files[0]!))],
-      ["open: imports, open home, keys, read config", asTiming((r) => child("open", files[2 * r]!))],
-      ["apply: the same + apply", asTiming((r) => child("apply", files[2 * r]!))],
+      ["open: imports, open home, keys, read config", asTiming((r) => child("open", files[3 * r]!))],
+      ["apply: the same + apply", asTiming((r) => child("apply", files[3 * r]!))],
     ];
     if (cliBuilt)
       contenders.push(
         ["CLI: node -e 0", asTiming(() => timeV(["-e", "0"]))],
         ["CLI: confvault --help", asTiming(() => timeV([bin, "--help"]))],
-        ["CLI: confvault apply FILE", asTiming((r) => timeV([bin, "apply", files[2 * r + 1]!, "-m", "rss"]))],
+        [
+          "CLI: confvault apply FILE (env key: scrypt)",
+          asTiming((r) => timeV([bin, "apply", files[3 * r + 1]!, "-m", "rss"])),
+        ],
+        [
+          "CLI: confvault apply FILE (key in home, cached identity)",
+          asTiming((r) => timeV([bin, "apply", files[3 * r + 2]!, "-m", "rss"], true)),
+        ],
       );
     const rows = await interleave(n, contenders, 0);
     const med = (name: string) => rows.find((row) => row.name.startsWith(name))!.median;
@@ -364,7 +385,7 @@ console.log(JSON.stringify({ maxRss: process.resourceUsage().maxRSS * 1024 }));
       `\npeak RSS (maxRSS of fresh processes, MiB, ${n} interleaved rounds), ${(size / 1e6).toFixed(0)} MB config\n${rows
         .map(
           (row) =>
-            `${row.name.padEnd(48)}  median ${row.median.toFixed(1)}  min ${row.min.toFixed(1)}  max ${Math.max(...row.samples).toFixed(1)}`,
+            `${row.name.padEnd(56)}  median ${row.median.toFixed(1)}  min ${row.min.toFixed(1)}  max ${Math.max(...row.samples).toFixed(1)}`,
         )
         .join("\n")}`,
     );
@@ -381,14 +402,17 @@ console.log(JSON.stringify({ maxRss: process.resourceUsage().maxRSS * 1024 }));
         own.map((v) => (v >= 0 ? `${v.toFixed(1)}` : `≤ ${(-v).toFixed(1)}`)).join(", ") + " MiB",
       ],
     ];
-    if (cliBuilt)
+    if (cliBuilt) {
+      const mib = (a: string, b: string) => `${(med(a) - med(b)).toFixed(1)} MiB`;
+      const env = "CLI: confvault apply FILE (env";
+      const keyed = "CLI: confvault apply FILE (key";
       facts.push(
-        ["CLI apply − node -e 0", `${(med("CLI: confvault apply") - med("CLI: node -e 0")).toFixed(1)} MiB`],
-        [
-          "CLI apply − CLI --help",
-          `${(med("CLI: confvault apply") - med("CLI: confvault --help")).toFixed(1)} MiB`,
-        ],
+        ["CLI apply, env key − node -e 0", mib(env, "CLI: node -e 0")],
+        ["CLI apply, env key − CLI --help", mib(env, "CLI: confvault --help")],
+        ["CLI apply, key in home − node -e 0", mib(keyed, "CLI: node -e 0")],
+        ["CLI apply, key in home − CLI --help", mib(keyed, "CLI: confvault --help")],
       );
+    }
     printFacts(`memory of a ${(size / 1e6).toFixed(0)} MB apply (medians)`, facts);
   }
 }
