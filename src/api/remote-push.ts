@@ -37,6 +37,7 @@ export async function remotePush({
       onProgress,
       onResult,
       pushS3: s3PushHandler(ctx, env),
+      pushTrash: ctx.settings.retention.pushTrash,
     });
     const failed = results.filter((r) => !r.ok);
     if (failed.length > 0) {

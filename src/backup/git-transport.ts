@@ -1,27 +1,10 @@
-import { readFile } from "node:fs/promises";
-import path from "node:path";
 import { ConfvaultError } from "../errors/confvault-error.ts";
 import type { GitCli } from "../repo/git-cli.ts";
-import { parseSettings } from "../settings/load-settings.ts";
 import { redactUrl } from "./remote-url.ts";
 import type { PushTransport, RemoteRefs } from "./transport.ts";
 
 /** The trash namespace (src/repo/create-engine.ts TRASH_PREFIX), pushed as-is when asked. */
 const TRASH_REFSPEC = "refs/confvault/trash/*:refs/confvault/trash/*";
-
-/**
- * settings.retention.pushTrash of the home whose repository this is (`<home>/repo.git`), read
- * at each push so a changed setting counts at once; false when it cannot be read.
- */
-async function homePushesTrash(gitdir: string): Promise<boolean> {
-  if (path.basename(gitdir) !== "repo.git") return false;
-  try {
-    const file = path.join(path.dirname(gitdir), "settings.json");
-    return parseSettings(await readFile(file, "utf8"), file).retention.pushTrash;
-  } catch {
-    return false;
-  }
-}
 
 const PROGRESS = /(Counting|Compressing|Writing) objects:\s+\d+% \((\d+)\/(\d+)\)/g;
 
@@ -30,7 +13,7 @@ const PROGRESS = /(Counting|Compressing|Writing) objects:\s+\d+% \((\d+)\/(\d+)\
  * hundred KiB where isomorphic-git sends tens of MiB). Auth comes in through `env`
  * (see gitAuthEnv), never on the command line.
  *
- * `pushTrash` (default: the home's settings.retention.pushTrash, off) also sends the trash,
+ * `pushTrash` (settings.retention.pushTrash, passed down by the caller) also sends the trash,
  * `refs/confvault/trash/*`, with the same care as tags: no `+`, so a trash ref the remote holds
  * on another object is refused (REMOTE_DIVERGED), and nothing is deleted there.
  */
@@ -75,7 +58,7 @@ export function gitTransport({
       if (plan.tags.length > 200) specs.push("refs/tags/rp/*:refs/tags/rp/*");
       else for (const t of plan.tags) specs.push(`refs/tags/${t}:refs/tags/${t}`);
       // Trash refs already there are no-ops; a glob that matches nothing pushes nothing.
-      if (pushTrash ?? (await homePushesTrash(git.gitdir))) specs.push(TRASH_REFSPEC);
+      if (pushTrash) specs.push(TRASH_REFSPEC);
       if (specs.length === 0) return;
       const r = await git.run(["push", "--porcelain", "--progress", "--no-verify", url, ...specs], {
         env,

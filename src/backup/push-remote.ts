@@ -24,6 +24,8 @@ export interface PushRemoteOptions {
   token?: string;
   gitAvailable: boolean;
   onProgress?: (p: PushProgress) => void;
+  /** Also push refs/confvault/trash/* (settings.retention.pushTrash; git CLI transport only). */
+  pushTrash?: boolean;
 }
 
 /** Which program pushes to this remote (see Transport in remote-store.ts). */
@@ -54,6 +56,7 @@ export async function pushRemote({
   token,
   gitAvailable,
   onProgress,
+  pushTrash = false,
 }: PushRemoteOptions): Promise<PushOutcome> {
   const outcome: PushOutcome = {
     remote: remote.name,
@@ -70,6 +73,7 @@ export async function pushRemote({
             git: createGitCli({ gitdir: engine.gitdir }),
             url: remote.url,
             env: gitAuthEnv(remote.username, token),
+            pushTrash,
           })
         : isoTransport({ gitdir: engine.gitdir, url: remote.url, username: remote.username, token });
     const [localMain, localTags, remoteRefs] = await Promise.all([

@@ -21,6 +21,8 @@ export interface PushRemotesInput {
   onResult?: (outcome: PushOutcome) => void;
   /** Pushes one s3:// remote (src/backup/s3-push.ts needs the home's signer, so the caller wires it). */
   pushS3?: (remote: Remote, onProgress?: (p: PushProgress) => void) => Promise<PushOutcome>;
+  /** settings.retention.pushTrash: git remotes also get refs/confvault/trash/*. */
+  pushTrash?: boolean;
 }
 
 /**
@@ -36,6 +38,7 @@ export async function pushToRemotes({
   onProgress,
   onResult,
   pushS3,
+  pushTrash = false,
 }: PushRemotesInput): Promise<PushOutcome[]> {
   const all = await readRemotes(layout.remotes);
   const chosen = name === undefined ? all : all.filter((r) => r.name === name);
@@ -66,7 +69,7 @@ export async function pushToRemotes({
         outcome = await pushS3(remote, onProgress);
       } else {
         const token = await resolveRemoteToken(remote, layout.remoteTokens, env);
-        outcome = await pushRemote({ engine, remote, token, gitAvailable, onProgress });
+        outcome = await pushRemote({ engine, remote, token, gitAvailable, onProgress, pushTrash });
       }
     } catch (err) {
       const e = err as ConfvaultError;

@@ -48,6 +48,7 @@ export function backupJobs(
           env: options.env,
           now: ctx.now,
           pushS3: s3PushHandler(ctx, options.env),
+          pushTrash: ctx.settings.retention.pushTrash,
         });
         const failed = results.filter((r) => !r.ok);
         if (failed.length > 0) {

@@ -6,8 +6,10 @@ import { prune } from "../../src/api/prune.ts";
 import { remoteAdd } from "../../src/api/remote-add.ts";
 import { remotePush } from "../../src/api/remote-push.ts";
 import { isConfvaultError } from "../../src/errors/confvault-error.ts";
+import type { HomeContext } from "../../src/home/context.ts";
+import { openHome } from "../../src/home/open-home.ts";
 import { startGitHttpServer } from "../helpers/git-http-server.ts";
-import { tempHome } from "../helpers/temp-home.ts";
+import { type TempHome, tempHome } from "../helpers/temp-home.ts";
 import { gitAsync, variant } from "./backup-fixtures.ts";
 
 const TOKEN = "trash-token-0123456789";
@@ -23,10 +25,12 @@ async function refs(gitdir: string, prefix: string): Promise<Map<string, string>
   return out;
 }
 
-async function setPushTrash(settingsFile: string, on: boolean): Promise<void> {
-  const s = JSON.parse(await fsp.readFile(settingsFile, "utf8"));
+/** Turns the setting on or off and reopens the home (settings are read when a home is opened). */
+async function setPushTrash(h: TempHome, on: boolean): Promise<HomeContext> {
+  const s = JSON.parse(await fsp.readFile(h.ctx.layout.settings, "utf8"));
   s.retention = { ...(s.retention ?? {}), pushTrash: on };
-  await fsp.writeFile(settingsFile, `${JSON.stringify(s, null, 2)}\n`);
+  await fsp.writeFile(h.ctx.layout.settings, `${JSON.stringify(s, null, 2)}\n`);
+  return await openHome({ dir: h.dir, env: h.env });
 }
 
 // Issue 14 item 3: "a remote push can carry the trash (setting)". Off by default; on, the git
@@ -54,12 +58,12 @@ test("retention.pushTrash: off by default; on, a real bare remote gets the trash
     assert.is((await refs(bare, "refs/tags/rp/")).size, 2);
 
     // On: the same refs on the same objects; a second push is a no-op.
-    await setPushTrash(h.ctx.layout.settings, true);
-    const [on] = await remotePush({ ctx: h.ctx, env });
+    let ctx = await setPushTrash(h, true);
+    const [on] = await remotePush({ ctx, env });
     assert.ok(on?.ok, JSON.stringify(on));
     assert.equal(await refs(bare, "refs/confvault/trash/"), local);
     for (const oid of local.values()) assert.is((await gitAsync(bare, "cat-file", "-t", oid)).trim(), "tag");
-    const [again] = await remotePush({ ctx: h.ctx, env });
+    const [again] = await remotePush({ ctx, env });
     assert.ok(again?.ok, JSON.stringify(again));
     assert.equal(await refs(bare, "refs/confvault/trash/"), local);
 
@@ -68,7 +72,7 @@ test("retention.pushTrash: off by default; on, a real bare remote gets the trash
     const [, otherOid] = [...local.entries()][1]!;
     await gitAsync(bare, "update-ref", firstRef, otherOid);
     try {
-      await remotePush({ ctx: h.ctx, env });
+      await remotePush({ ctx, env });
       assert.unreachable("a clashing trash ref must be refused");
     } catch (err) {
       assert.ok(isConfvaultError(err, "REMOTE_DIVERGED"), String(err));
@@ -81,8 +85,8 @@ test("retention.pushTrash: off by default; on, a real bare remote gets the trash
     assert.is.not(otherOid, firstOid);
 
     // Off again: nothing of the trash is sent (the clash no longer matters to a push).
-    await setPushTrash(h.ctx.layout.settings, false);
-    const [offAgain] = await remotePush({ ctx: h.ctx, env });
+    ctx = await setPushTrash(h, false);
+    const [offAgain] = await remotePush({ ctx, env });
     assert.ok(offAgain?.ok, JSON.stringify(offAgain));
   } finally {
     await server.close();
