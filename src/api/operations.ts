@@ -48,6 +48,7 @@ export function bindOperations(ctx: HomeContext): Operations {
         ...(o.sections ? { sections: o.sections } : {}),
         ...(o.missing ? { missing: o.missing } : {}),
         ...(o.certificate ? { certificate: o.certificate } : {}),
+        ...(o.record ? { record: true } : {}),
       }),
     pointAt: async (o) => {
       try {

@@ -57,6 +57,7 @@ export interface Operations {
     sections?: string[];
     missing?: "refuse" | "add" | "skip" | "remove";
     certificate?: boolean;
+    record?: boolean;
   }): Promise<RestoreResult>;
   /**
    * The restore point in force at a time (ISO 8601 with a zone, a date, `@unix-seconds`);

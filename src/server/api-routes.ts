@@ -64,6 +64,8 @@ const restoreBody = z.object({
   missing: z.enum(["refuse", "add", "skip", "remove"]).optional(),
   /** Partial restore of the certificate and key. */
   certificate: z.boolean().optional(),
+  /** Make a restore point even when `tag` is already current and live (CLI `--record`). */
+  record: z.boolean().optional(),
 });
 
 const undeleteBody = z.object({ tag: z.string().min(1).max(300) });
@@ -290,6 +292,7 @@ export function registerApiRoutes(app: Hono<AppEnv>, deps: AppDeps, maxBody: num
         ...(body.data.sections ? { sections: body.data.sections } : {}),
         ...(body.data.missing ? { missing: body.data.missing } : {}),
         ...(body.data.certificate ? { certificate: body.data.certificate } : {}),
+        ...(body.data.record ? { record: true } : {}),
       });
       // A restore of what is already current and live makes no restore point (changed: false).
       const made = !result.dryRun && (result as { changed?: boolean }).changed !== false;

@@ -274,6 +274,14 @@ test("CLI and HTTP take every revision form; an ambiguous name lists the candida
   assert.is(same.status, 200, await same.clone().text());
   assert.is((await same.json()).changed, false);
   assert.is(await mainLogLength(), before);
+  // "record": true makes one anyway, as `--record` does.
+  const recorded = await app.request("/api/v1/restore", {
+    method: "POST",
+    headers: { ...auth, "content-type": "application/json" },
+    body: JSON.stringify({ tag: "rp/short-timeouts", reason: "record it", record: true }),
+  });
+  assert.is(recorded.status, 201, await recorded.clone().text());
+  assert.is(await mainLogLength(), before + 1);
 });
 
 async function mainLogLength(): Promise<number> {
