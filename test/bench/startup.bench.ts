@@ -8,7 +8,7 @@ import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { applyConfig } from "../../src/api/apply.ts";
 import { ROOT, TEST_KEY, tempHome } from "../helpers/temp-home.ts";
-import { iterations, printFacts, printTable, QUICK, summarize } from "./lib.ts";
+import { iterations, printFacts, printTable, QUICK, ShellDriver, sh, summarize } from "./lib.ts";
 
 /** A well-formed config of about `size` bytes; `variant` makes each one a new restore point. */
 function config(size: number, variant: number): Uint8Array {
@@ -70,20 +70,41 @@ export async function run(): Promise<void> {
   await fsp.mkdir(work, { recursive: true });
   const n = iterations(15, 5);
   const bigs: string[] = [];
-  for (let i = 0; i < n + 1; i++) {
+  for (let i = 0; i < 2 * (n + 1); i++) {
     const file = path.join(work, `big-${i}.xml`);
     await fsp.writeFile(file, config(1 << 20, points + i));
     bigs.push(file);
   }
   const env = { CONFVAULT_HOME: home.dir, CONFVAULT_ACTIVATION_KEY: TEST_KEY, NO_COLOR: "1" };
   const bin = path.join(ROOT, "bin/confvault.js");
-  const rows: Record<string, number[]> = { "node -e 0": [], "--help": [], "log -n 1": [], "apply 1 MB": [] };
+  // The same processes also run from the small shell driver (test/bench/drivers/timed-shell.sh):
+  // spawned from this benchmark process, which holds a 2,000-point engine in memory, every
+  // fork costs more than from a shell, and git's short runs suffer most.
+  const gitEnv = { GIT_CONFIG_NOSYSTEM: "1", HOME: home.dir };
+  const driver = new ShellDriver(ROOT, { PATH: process.env.PATH ?? "", ...env, ...gitEnv });
+  const node = sh(process.execPath);
+  const rows: Record<string, number[]> = {
+    "node -e 0": [],
+    "--help": [],
+    "log -n 1": [],
+    "apply 1 MB": [],
+    "node -e 0 (shell driver)": [],
+    "--help (shell driver)": [],
+    "log -n 1 (shell driver)": [],
+    "apply 1 MB (shell driver)": [],
+  };
   for (let i = 0; i < n + 1; i++) {
     const sample = {
       "node -e 0": timeProcess(["-e", "0"], env),
+      "node -e 0 (shell driver)": await driver.time(`${node} -e 0`),
       "--help": timeProcess([bin, "--help"], env),
+      "--help (shell driver)": await driver.time(`${node} ${sh(bin)} --help`),
       "log -n 1": timeProcess([bin, "log", "-n", "1"], env),
+      "log -n 1 (shell driver)": await driver.time(`${node} ${sh(bin)} log -n 1`),
       "apply 1 MB": timeProcess([bin, "apply", bigs[i]!, "-m", `bench ${i}`], env),
+      "apply 1 MB (shell driver)": await driver.time(
+        `${node} ${sh(bin)} apply ${sh(bigs[n + 1 + i]!)} -m 'bench d${i}'`,
+      ),
     };
     if (i === 0) continue; // the first round warms the page cache
     for (const [k, v] of Object.entries(sample)) rows[k]!.push(v);
@@ -99,6 +120,15 @@ export async function run(): Promise<void> {
     "node -e 0",
   );
 
+  const med = (k: string) => summarize(k, rows[k]!).median;
+  printFacts(
+    "ratios vs node -e 0 from the shell driver (same run)",
+    ["--help", "log -n 1", "apply 1 MB"].map((k): [string, string] => [
+      k,
+      `${(med(`${k} (shell driver)`) / med("node -e 0 (shell driver)")).toFixed(2)}×`,
+    ]),
+  );
+
   // Listing near the limit: 2,000 points, `log -n 20` against git's own cheapest listing.
   const many = 2000;
   const have = points + n + 1;
@@ -106,12 +136,14 @@ export async function run(): Promise<void> {
   await grow(home, have, many);
   const growMs = performance.now() - grownAt;
   const gitdir = home.ctx.layout.gitdir;
-  const gitEnv = { GIT_CONFIG_NOSYSTEM: "1", HOME: home.dir };
   const list: Record<string, number[]> = {
     "git for-each-ref --count=20": [],
     "log -n 20": [],
     "log -n 1": [],
     "node -e 0": [],
+    "git for-each-ref --count=20 (shell driver)": [],
+    "log -n 20 (shell driver)": [],
+    "log -n 1 (shell driver)": [],
   };
   const m = iterations(15, 7);
   let firstLog = 0;
@@ -125,6 +157,11 @@ export async function run(): Promise<void> {
       "log -n 20": timeProcess([bin, "log", "-n", "20"], env),
       "log -n 1": timeProcess([bin, "log", "-n", "1"], env),
       "node -e 0": timeProcess(["-e", "0"], env),
+      "git for-each-ref --count=20 (shell driver)": await driver.time(
+        `git --git-dir=${sh(gitdir)} for-each-ref --count=20 refs/tags/rp`,
+      ),
+      "log -n 20 (shell driver)": await driver.time(`${node} ${sh(bin)} log -n 20`),
+      "log -n 1 (shell driver)": await driver.time(`${node} ${sh(bin)} log -n 1`),
     };
     if (i === 0) {
       firstLog = sample["log -n 20"];
@@ -143,5 +180,18 @@ export async function run(): Promise<void> {
     Object.entries(list).map(([k, v]) => summarize(k, v)),
     "git for-each-ref --count=20",
   );
+  const ratio = (a: string, b: string) =>
+    (summarize(a, list[a]!).median / summarize(b, list[b]!).median).toFixed(2);
+  printFacts("ratios at 2,000 points (same run)", [
+    [
+      "log -n 20 / git for-each-ref, both spawned from here",
+      `${ratio("log -n 20", "git for-each-ref --count=20")}×`,
+    ],
+    [
+      "log -n 20 / git for-each-ref, both from the shell driver",
+      `${ratio("log -n 20 (shell driver)", "git for-each-ref --count=20 (shell driver)")}×`,
+    ],
+  ]);
+  driver.close();
   await home.cleanup();
 }
