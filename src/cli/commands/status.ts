@@ -13,6 +13,10 @@ export function registerStatus(program: Command, rt: CliRuntime): void {
       "--report",
       "backup operations report: schedules, success rates, sizes, remotes, drills, nodes, certificate (markdown; JSON with --json)",
     )
+    .option(
+      "--diff",
+      "also show what drifted: the policy diff from the current restore point to the live config",
+    )
     .action(async (opts, cmd: Command) => {
       const ctx = await rt.open(cmd);
       if (opts.report) {
@@ -42,6 +46,12 @@ export function registerStatus(program: Command, rt: CliRuntime): void {
       lines.push(
         `last good drill: ${drills.lastSuccess ? `${drills.lastSuccess.ref} at ${drills.lastSuccess.time}` : "never (run: confvault verify --drill)"}`,
       );
+      if (opts.diff && s.restorePoints) {
+        const { diffLive } = await import("../../api/diff-live.ts");
+        const drift = await diffLive({ ctx });
+        s.driftDiff = drift;
+        lines.push(drift.text.replace(/\n$/, ""));
+      }
       rt.print(cmd, s, lines.join("\n"));
     });
 }
