@@ -1,5 +1,4 @@
 import { promises as fsp } from "node:fs";
-import { type ChangePreview, type PreviewOptions, previewChange } from "../api/diff.ts";
 import { ConfvaultError } from "../errors/confvault-error.ts";
 import type { HomeContext } from "../home/context.ts";
 import { describeHookFailure, runChangeHook } from "./change-hooks.ts";
@@ -7,6 +6,7 @@ import type { RestoreResult } from "./change-results.ts";
 import { tagOf } from "./current-cert-key.ts";
 import { landChange } from "./land-change.ts";
 import { prepareSnapshot } from "./prepare-snapshot.ts";
+import { type ChangePreview, type PreviewOptions, previewChange } from "./preview-change.ts";
 import { type OpenedSnapshot, openSnapshot } from "./read-snapshot.ts";
 import { spliceLocalSections } from "./splice-local-sections.ts";
 import { type MissingSections, type SectionOutcome, spliceSections } from "./splice-sections.ts";
