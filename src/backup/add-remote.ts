@@ -1,6 +1,13 @@
 import { ConfvaultError } from "../errors/confvault-error.ts";
 import type { HomeLayout } from "../home/layout.ts";
-import { REMOTE_NAME, type Remote, readRemotes, type Transport, writeRemotes } from "./remote-store.ts";
+import {
+  checkNewRemote,
+  checkRemoteName,
+  type Remote,
+  readRemotes,
+  type Transport,
+  writeRemotes,
+} from "./remote-store.ts";
 import { writeRemoteToken } from "./remote-token.ts";
 import { classifyRemoteUrl } from "./remote-url.ts";
 
@@ -17,13 +24,7 @@ export interface AddRemoteInput {
 
 /** Registers a remote in `<home>/remotes.json`; the token, if any, goes to its own 0600 file. */
 export async function addRemoteTo(layout: HomeLayout, input: AddRemoteInput): Promise<Remote> {
-  if (!REMOTE_NAME.test(input.name)) {
-    throw new ConfvaultError(
-      "BAD_INPUT",
-      `'${input.name}' is not a remote name`,
-      "use letters, digits, '.', '_' or '-' (e.g. offsite)",
-    );
-  }
+  checkRemoteName(input.name, "offsite");
   const kind = classifyRemoteUrl(input.url);
   if (input.transport === "isomorphic-git" && kind !== "http") {
     throw new ConfvaultError(
@@ -47,13 +48,7 @@ export async function addRemoteTo(layout: HomeLayout, input: AddRemoteInput): Pr
     );
   }
   const remotes = await readRemotes(layout.remotes);
-  if (remotes.some((r) => r.name === input.name)) {
-    throw new ConfvaultError(
-      "CONFLICT",
-      `remote ${input.name} already exists`,
-      `remove it first: confvault remote remove ${input.name}`,
-    );
-  }
+  checkNewRemote(remotes, input.name);
   const remote: Remote = {
     name: input.name,
     url: input.url,

@@ -76,6 +76,28 @@ function invalid(file: string, error: z.ZodError): ConfvaultError {
 }
 
 /** `<home>/remotes.json`; an absent file means no remotes. */
+/** A remote's name as `remote add` accepts it (BAD_INPUT otherwise); `example` goes into the hint. */
+export function checkRemoteName(name: string, example: string): void {
+  if (!REMOTE_NAME.test(name)) {
+    throw new ConfvaultError(
+      "BAD_INPUT",
+      `'${name}' is not a remote name`,
+      `use letters, digits, '.', '_' or '-' (e.g. ${example})`,
+    );
+  }
+}
+
+/** CONFLICT when `name` is taken already. */
+export function checkNewRemote(remotes: readonly Remote[], name: string): void {
+  if (remotes.some((r) => r.name === name)) {
+    throw new ConfvaultError(
+      "CONFLICT",
+      `remote ${name} already exists`,
+      `remove it first: confvault remote remove ${name}`,
+    );
+  }
+}
+
 export async function readRemotes(file: string): Promise<Remote[]> {
   const raw = await readJson(file);
   if (raw === undefined) return [];

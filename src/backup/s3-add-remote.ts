@@ -1,6 +1,6 @@
 import { ConfvaultError } from "../errors/confvault-error.ts";
 import type { HomeLayout } from "../home/layout.ts";
-import { REMOTE_NAME, type Remote, readRemotes, writeRemotes } from "./remote-store.ts";
+import { checkNewRemote, checkRemoteName, type Remote, readRemotes, writeRemotes } from "./remote-store.ts";
 import { type S3Credentials, writeS3Credentials } from "./s3-adapter.ts";
 import { parseS3Url, type S3RemoteSettings, s3RemoteSchema } from "./s3-settings.ts";
 
@@ -16,13 +16,7 @@ export interface AddS3RemoteInput {
 
 /** Registers an S3-compatible remote; credentials never go into remotes.json. */
 export async function addS3RemoteTo(layout: HomeLayout, input: AddS3RemoteInput): Promise<Remote> {
-  if (!REMOTE_NAME.test(input.name)) {
-    throw new ConfvaultError(
-      "BAD_INPUT",
-      `'${input.name}' is not a remote name`,
-      "use letters, digits, '.', '_' or '-' (e.g. bucket)",
-    );
-  }
+  checkRemoteName(input.name, "bucket");
   parseS3Url(input.url);
   const parsed = s3RemoteSchema.safeParse(input.settings);
   if (!parsed.success) {
@@ -43,13 +37,7 @@ export async function addS3RemoteTo(layout: HomeLayout, input: AddS3RemoteInput)
     }
   }
   const remotes = await readRemotes(layout.remotes);
-  if (remotes.some((r) => r.name === input.name)) {
-    throw new ConfvaultError(
-      "CONFLICT",
-      `remote ${input.name} already exists`,
-      `remove it first: confvault remote remove ${input.name}`,
-    );
-  }
+  checkNewRemote(remotes, input.name);
   const remote: Remote = {
     name: input.name,
     url: input.url,

@@ -48,6 +48,7 @@ export interface PreparedSnapshot {
 
 /** A sealed bundle may be reused when its bytes hash as recorded and it opens to `digest`. */
 async function reusable(
+  ctx: HomeContext,
   bytes: Uint8Array,
   sha256: string | undefined,
   digest: string,
@@ -55,7 +56,9 @@ async function reusable(
 ): Promise<boolean> {
   if (sha256 !== undefined && (await sha256Hex(bytes)) !== sha256) return false;
   try {
-    const opened = await unsealBundle(bytes, [keys.identity]);
+    // Through the home's bundle cache (keyed by blob id): a restore just opened it, a server has.
+    const unseal = () => unsealBundle(bytes, [keys.identity]);
+    const opened = await (ctx.bundles ? ctx.bundles.open(bytes, keys.identity, unseal) : unseal());
     return bundleDigest(opened, keys.markerKey) === digest;
   } catch {
     return false;
@@ -154,11 +157,11 @@ export async function prepareSnapshot(ctx: HomeContext, input: SnapshotInput): P
     // opens to the same content, so a tampered bundle or a corrupt object is not carried forward.
     // A corrupt object (git's own hash check fails) reads as not reusable.
     const reused = await engine.readFile(parent, SEALED_FILE).catch(() => null);
-    if (reused && (await reusable(reused, parentManifest.files[SEALED_FILE]?.sha256, digest, keys)))
+    if (reused && (await reusable(ctx, reused, parentManifest.files[SEALED_FILE]?.sha256, digest, keys)))
       sealed = reused;
     else warnings.push("the current restore point's sealed bundle did not check out: sealed a fresh one");
   } else if (input.reuseSealed?.digest === digest && !(parentManifest && !sameRecipients(parentManifest))) {
-    if ((await reusable(input.reuseSealed.bytes, undefined, digest, keys)) === true)
+    if ((await reusable(ctx, input.reuseSealed.bytes, undefined, digest, keys)) === true)
       sealed = input.reuseSealed.bytes;
   }
   sealed ??= await sealBundle(bundle, keys.recipients);

@@ -15,7 +15,7 @@ function matching(spans: ElementSpan[], pattern: string): ElementSpan[] {
 }
 
 /** Start of the whitespace-only run before `start` on its line, so a removed element leaves no blank line. */
-function lineStart(bytes: Uint8Array, start: number): number {
+export function lineStart(bytes: Uint8Array, start: number): number {
   let i = start;
   while (i > 0 && (bytes[i - 1] === 0x20 || bytes[i - 1] === 0x09)) i--;
   if (i > 0 && bytes[i - 1] === 0x0a) {

@@ -2,6 +2,7 @@ import { ConfvaultError } from "../errors/confvault-error.ts";
 import { scanXml } from "../xml/scan-xml.ts";
 import { spliceBytes } from "../xml/splice-bytes.ts";
 import type { ElementSpan } from "../xml/types.ts";
+import { lineStart } from "./splice-local-sections.ts";
 
 /** What to do with a chosen section that exists on one side only (default: refuse and list them). */
 export type MissingSections = "refuse" | "add" | "skip" | "remove";
@@ -82,18 +83,6 @@ function ancestor(spans: ElementSpan[], s: ElementSpan, up: number): ElementSpan
     if (o.depth === s.depth - up && o.start < s.start && s.end <= o.end) best = o;
   }
   return best;
-}
-
-/** Start of the whitespace-only run before `start` on its line, so a removed element leaves no blank line. */
-function lineStart(bytes: Uint8Array, start: number): number {
-  let i = start;
-  while (i > 0 && (bytes[i - 1] === 0x20 || bytes[i - 1] === 0x09)) i--;
-  if (i > 0 && bytes[i - 1] === 0x0a) {
-    i--;
-    if (i > 0 && bytes[i - 1] === 0x0d) i--;
-    return i;
-  }
-  return start;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

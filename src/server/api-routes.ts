@@ -4,7 +4,7 @@ import { CONFIG_FILE, MANIFEST_FILE } from "../core/prepare-snapshot.ts";
 import { ConfvaultError } from "../errors/confvault-error.ts";
 import { canReadPlaintext, canSeePaths, requireRole } from "./auth.ts";
 import { scrubPaths } from "./error-response.ts";
-import { logChange, rolledBackChange } from "./observe.ts";
+import { logChange, logRolledBackChange } from "./observe.ts";
 import { limitBody, requireContentType } from "./request-checks.ts";
 import type { AppDeps, AppEnv } from "./types.ts";
 
@@ -129,21 +129,12 @@ export function registerApiRoutes(app: Hono<AppEnv>, deps: AppDeps, maxBody: num
       return c.json(result, result.changed && !result.dryRun ? 201 : 200);
     } catch (err) {
       metrics.applies.inc({ result: "error" });
-      const undone = rolledBackChange(err);
-      if (undone) {
-        logChange(deps.logger, {
-          source: "apply",
-          tag: undone.tag,
-          commit: undone.commit,
-          actor: actorOf(c),
-          durationMs: performance.now() - started,
-          extra: {
-            rolled_back_to: undone.rolledBackTo,
-            code: (err as { code?: string }).code,
-            request_id: c.get("requestId"),
-          },
-        });
-      }
+      logRolledBackChange(deps.logger, err, {
+        source: "apply",
+        actor: actorOf(c),
+        durationMs: performance.now() - started,
+        extra: { request_id: c.get("requestId") },
+      });
       throw err;
     } finally {
       endTimer();
@@ -311,21 +302,12 @@ export function registerApiRoutes(app: Hono<AppEnv>, deps: AppDeps, maxBody: num
       return c.json(result, made ? 201 : 200);
     } catch (err) {
       metrics.restores.inc({ result: "error" });
-      const undone = rolledBackChange(err);
-      if (undone) {
-        logChange(deps.logger, {
-          source: "restore",
-          tag: undone.tag,
-          commit: undone.commit,
-          actor: actorOf(c),
-          durationMs: performance.now() - started,
-          extra: {
-            rolled_back_to: undone.rolledBackTo,
-            code: (err as { code?: string }).code,
-            request_id: c.get("requestId"),
-          },
-        });
-      }
+      logRolledBackChange(deps.logger, err, {
+        source: "restore",
+        actor: actorOf(c),
+        durationMs: performance.now() - started,
+        extra: { request_id: c.get("requestId") },
+      });
       throw err;
     }
   });

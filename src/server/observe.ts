@@ -102,3 +102,22 @@ export function rolledBackChange(err: unknown): { commit: string; tag: string; r
     rolledBackTo: data.rolledBackTo,
   };
 }
+
+/**
+ * Logs the change a failed health check undid (see rolledBackChange), if `err` is one, with the
+ * restore point put back and the error code; nothing for an error that changed nothing.
+ */
+export function logRolledBackChange(
+  logger: Pick<AppLogger, "info">,
+  err: unknown,
+  entry: Omit<ChangeLogEntry, "tag" | "commit">,
+): void {
+  const undone = rolledBackChange(err);
+  if (!undone) return;
+  logChange(logger, {
+    ...entry,
+    tag: undone.tag,
+    commit: undone.commit,
+    extra: { rolled_back_to: undone.rolledBackTo, code: (err as { code?: string }).code, ...entry.extra },
+  });
+}

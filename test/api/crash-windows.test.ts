@@ -6,7 +6,7 @@ import * as assert from "uvu/assert";
 import { verify } from "../../src/api/verify.ts";
 import { openSnapshot } from "../../src/core/read-snapshot.ts";
 import { openHome } from "../../src/home/open-home.ts";
-import { cli, dec, enc, git, ROOT, type TempHome, tempHome } from "../helpers/temp-home.ts";
+import { cli, cliError, dec, enc, git, ROOT, type TempHome, tempHome } from "../helpers/temp-home.ts";
 
 // The rule (README "Safety"): the live files follow the tip of main. Each case kills a real CLI
 // process with SIGKILL at one of the moments a ref or a file moves (CONFVAULT_FAILPOINT, see
@@ -55,6 +55,15 @@ async function killedAt(point: string, args: string[], env: Record<string, strin
   });
 }
 
+/** The bundled sample as the home's first restore point (through the CLI); the file later applies reuse. */
+async function firstPoint(h: TempHome): Promise<{ base: string; file: string }> {
+  const base = await sample();
+  const file = path.join(h.dir, "..", "next.xml");
+  await fsp.writeFile(file, variant(base, 0));
+  assert.is((await cli(["--home", h.dir, "apply", "-m", "first", file], h.env)).code, 0);
+  return { base, file };
+}
+
 async function liveFollowsTip(h: TempHome, env: Record<string, string>, label: string) {
   const gitdir = h.ctx.layout.gitdir;
   await git(gitdir, "fsck", "--strict", "--no-progress");
@@ -83,10 +92,7 @@ async function allOpen(h: TempHome, env: Record<string, string>) {
 test("apply killed at every ref and file move, then re-run or captured: live files follow a tagged tip", async () => {
   const h = await tempHome();
   try {
-    const base = await sample();
-    const file = path.join(h.dir, "..", "next.xml");
-    await fsp.writeFile(file, variant(base, 0));
-    assert.is((await cli(["--home", h.dir, "apply", "-m", "first", file], h.env)).code, 0);
+    const { base, file } = await firstPoint(h);
     let n = 1;
     let lastLive = 0;
     for (const round of [0, 1]) {
@@ -125,10 +131,7 @@ test("apply killed at every ref and file move, then re-run or captured: live fil
 test("apply killed the moment refs/heads/main changes (polled from outside), ten times", async () => {
   const h = await tempHome();
   try {
-    const base = await sample();
-    const file = path.join(h.dir, "..", "next.xml");
-    await fsp.writeFile(file, variant(base, 0));
-    assert.is((await cli(["--home", h.dir, "apply", "-m", "first", file], h.env)).code, 0);
+    const { base, file } = await firstPoint(h);
     const ref = path.join(h.ctx.layout.gitdir, "refs/heads/main");
     for (let i = 1; i <= 10; i++) {
       await fsp.writeFile(file, variant(base, i));
@@ -224,10 +227,7 @@ test("keys rotate killed before and after its commit: the next command finishes 
 test("a live file that cannot be written: no restore point is left, the error says why, the next apply works", async () => {
   const h = await tempHome();
   try {
-    const base = await sample();
-    const file = path.join(h.dir, "..", "next.xml");
-    await fsp.writeFile(file, variant(base, 0));
-    assert.is((await cli(["--home", h.dir, "apply", "-m", "first", file], h.env)).code, 0);
+    const { base, file } = await firstPoint(h);
     const gitdir = h.ctx.layout.gitdir;
     const tip = (await git(gitdir, "rev-parse", "refs/heads/main")).trim();
     const tags = await git(gitdir, "tag", "-l", "rp/*");
@@ -242,7 +242,7 @@ test("a live file that cannot be written: no restore point is left, the error sa
     await fsp.writeFile(file, variant(base, 1));
     const failed = await cli(["--home", h.dir, "--json", "apply", "-m", "blocked", file], h.env);
     assert.is.not(failed.code, 0);
-    assert.is(JSON.parse(failed.stderr.trim().split("\n").at(-1)!).error.code, "LIVE_WRITE_FAILED");
+    assert.is(cliError(failed).code, "LIVE_WRITE_FAILED");
     assert.is((await git(gitdir, "rev-parse", "refs/heads/main")).trim(), tip, "main moved back");
     assert.is(await git(gitdir, "tag", "-l", "rp/*"), tags, "no new restore point");
 
@@ -252,7 +252,7 @@ test("a live file that cannot be written: no restore point is left, the error sa
     await fsp.rm(dir, { recursive: true });
     await fsp.writeFile(dir, "not a folder");
     const staged = await cli(["--home", h.dir, "--json", "apply", "-m", "blocked", file], h.env);
-    assert.is(JSON.parse(staged.stderr.trim().split("\n").at(-1)!).error.code, "LIVE_WRITE_FAILED");
+    assert.is(cliError(staged).code, "LIVE_WRITE_FAILED");
     assert.is((await git(gitdir, "rev-parse", "refs/heads/main")).trim(), tip);
     assert.is(await git(gitdir, "tag", "-l", "rp/*"), tags);
 
@@ -270,12 +270,9 @@ test("a live file that cannot be written: no restore point is left, the error sa
 test("an apply under a wrong activation key is refused with WRONG_KEY and writes nothing", async () => {
   const h = await tempHome();
   try {
-    const base = await sample();
-    const file = path.join(h.dir, "..", "next.xml");
-    for (const i of [0, 9]) {
-      await fsp.writeFile(file, variant(base, i));
-      assert.is((await cli(["--home", h.dir, "apply", "-m", `p${i}`, file], h.env)).code, 0);
-    }
+    const { base, file } = await firstPoint(h);
+    await fsp.writeFile(file, variant(base, 9));
+    assert.is((await cli(["--home", h.dir, "apply", "-m", "p9", file], h.env)).code, 0);
     const gitdir = h.ctx.layout.gitdir;
     const tip = (await git(gitdir, "rev-parse", "refs/heads/main")).trim();
     const live = await fsp.readFile(h.ctx.live("config")!);
@@ -285,7 +282,7 @@ test("an apply under a wrong activation key is refused with WRONG_KEY and writes
       if (args[0] === "capture") await fsp.writeFile(h.ctx.live("config")!, variant(base, 2));
       const r = await cli(["--home", h.dir, "--json", ...args], wrong);
       assert.is.not(r.code, 0, `${args[0]} under a wrong key succeeded`);
-      assert.is(JSON.parse(r.stderr.trim().split("\n").at(-1)!).error.code, "WRONG_KEY", r.stderr);
+      assert.is(cliError(r).code, "WRONG_KEY", r.stderr);
       assert.is((await git(gitdir, "rev-parse", "refs/heads/main")).trim(), tip, `${args[0]}: main moved`);
     }
     await fsp.writeFile(h.ctx.live("config")!, live);

@@ -14,7 +14,7 @@ import { createMetrics } from "../../src/server/metrics.ts";
 import { createTokenVerifier } from "../../src/server/tokens.ts";
 import { scanXml } from "../../src/xml/scan-xml.ts";
 import { makeCert } from "../helpers/make-cert.ts";
-import { cli, dec, enc, git, ROOT, sharedFixture, tempHome } from "../helpers/temp-home.ts";
+import { cli, cliError, dec, enc, git, ROOT, sharedFixture, tempHome } from "../helpers/temp-home.ts";
 
 // Issue 14 items 1 and 2: restore only chosen sections (or only the certificate pair), keeping
 // every other byte of the current config; and the restore point in force at a time.
@@ -253,7 +253,7 @@ test("--at: before the first point, between two, in the future", async () => {
     assert.is(show.code, 0, show.stderr);
     assert.match(show.stdout, /v1 access/);
     const bad = await cli(["--home", h.dir, "--json", "show", "--at", "yesterday"], h.env);
-    assert.is(JSON.parse(bad.stderr.trim().split("\n").at(-1)!).error.code, "BAD_USAGE");
+    assert.is(cliError(bad).code, "BAD_USAGE");
     const diff = await cli(["--home", h.dir, "--json", "diff", "--at", "2026-11-01T00:30Z"], h.env);
     assert.is(diff.code, 0, diff.stderr);
     assert.is(JSON.parse(diff.stdout).from, made[0]);

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { deflateSync } from "node:zlib";
@@ -20,9 +21,8 @@ test("a tampered parent bundle is not carried forward: the new restore point get
     const line = (await git(gitdir, "ls-tree", first.commit, "secrets.sealed.age")).trim();
     const oid = line.split(/\s+/)[2]!;
     // Replace the loose object's content (same name, other bytes), as a disk or a hand would.
-    const original = Buffer.from(await git(gitdir, "cat-file", "blob", oid), "latin1");
-    const bytes = await readBlob(gitdir, oid);
-    assert.ok(bytes.length > 100 && original.length > 0);
+    const bytes = execFileSync("git", [`--git-dir=${gitdir}`, "cat-file", "blob", oid]);
+    assert.ok(bytes.length > 100);
     bytes[bytes.length - 20] ^= 0xff;
     const file = path.join(gitdir, "objects", oid.slice(0, 2), oid.slice(2));
     await fsp.chmod(file, 0o644);
@@ -55,10 +55,5 @@ test("a tampered parent bundle is not carried forward: the new restore point get
     await h.cleanup();
   }
 });
-
-async function readBlob(gitdir: string, oid: string): Promise<Buffer> {
-  const { execFileSync } = await import("node:child_process");
-  return execFileSync("git", [`--git-dir=${gitdir}`, "cat-file", "blob", oid]);
-}
 
 test.run();

@@ -9,7 +9,7 @@ import { restore } from "../../src/api/restore.ts";
 import { listDeleted } from "../../src/api/undelete.ts";
 import { openSnapshot } from "../../src/core/read-snapshot.ts";
 import { openHome } from "../../src/home/open-home.ts";
-import { cli, enc, git, ROOT, tempHome } from "../helpers/temp-home.ts";
+import { cli, cliError, enc, git, ROOT, tempHome } from "../helpers/temp-home.ts";
 
 // Issue 14 item 3: prune moves restore points to refs/confvault/trash/ for retention.trashDays;
 // `log --deleted` / `undelete TAG` bring one back; expiry drops it and gc its tag object.
@@ -62,7 +62,7 @@ test("prune → trash → undelete → the point restores; expiry drops it and g
     assert.ok((await openSnapshot(ctx, made[1]!.tag)).config.length > 0);
 
     const again = await cli(["--home", h.dir, "--json", "undelete", made[1]!.tag], h.env);
-    assert.is(JSON.parse(again.stderr.trim().split("\n").at(-1)!).error.code, "NOT_FOUND");
+    assert.is(cliError(again).code, "NOT_FOUND");
 
     // Eight days later the trash expires (default 7 days) and gc drops the tag objects.
     const later = await openHome({

@@ -2,7 +2,7 @@ import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { cli, tempHome } from "../helpers/temp-home.ts";
+import { cli, cliError, tempHome } from "../helpers/temp-home.ts";
 
 // The compiled CLI skips loading the settings schema when settings.json is byte-identical to
 // what this very build validated last (src/settings/checked-settings.ts); any edit validates again.
@@ -22,7 +22,7 @@ test("an edited settings.json is validated again; a cache from another build or 
     await fsp.writeFile(h.ctx.layout.settings, JSON.stringify(settings, null, 2));
     const bad = await cli(["--home", h.dir, "--json", "log"], h.env);
     assert.is(bad.code, 2, bad.stderr);
-    assert.is(JSON.parse(bad.stderr.trim().split("\n").at(-1)!).error.code, "SETTINGS_INVALID");
+    assert.is(cliError(bad).code, "SETTINGS_INVALID");
 
     // A forged cache entry (other build id) for the bad text is not trusted.
     await fsp.writeFile(

@@ -96,5 +96,10 @@ export async function cli(
   });
 }
 
+/** The one error object a `--json` CLI run writes as its last stderr line. */
+export function cliError(run: { stderr: string }): { code: string; message: string; hint: string } {
+  return JSON.parse(run.stderr.trim().split("\n").at(-1)!).error;
+}
+
 export const enc = (s: string) => new TextEncoder().encode(s);
 export const dec = (b: Uint8Array) => new TextDecoder().decode(b);

@@ -10,7 +10,7 @@ import { evaluateRules } from "../../src/ops/alert-rules.ts";
 import type { OpsFacts } from "../../src/ops/ops-facts.ts";
 import { alertsSchema } from "../../src/ops/ops-settings.ts";
 import { reportHtml } from "../../src/ops/report-mail.ts";
-import { cli, enc, ROOT, type TempHome, tempDir, tempHome } from "../helpers/temp-home.ts";
+import { cli, cliError, enc, ROOT, type TempHome, tempDir, tempHome } from "../helpers/temp-home.ts";
 
 // Issue 14 item 4: the status report as an e-mail, through a real SMTP server process on
 // 127.0.0.1 (smtp-server) with STARTTLS and AUTH, parsed back with mailparser.
@@ -116,18 +116,18 @@ test("a wrong password is REPORT_FAILED with the server's answer; a credential f
   await setReports({ to: ["ops@example.com"], smtp: smtp() });
   const bad = await cli(["--home", h.dir, "--json", "report", "send", "--now"], h.env);
   assert.is(bad.code, 1, bad.stderr);
-  const err = JSON.parse(bad.stderr.trim().split("\n").at(-1)!).error;
+  const err = cliError(bad);
   assert.is(err.code, "REPORT_FAILED");
   assert.match(err.message, /535/);
 
   await fsp.chmod(path.join(h.dir, "smtp.json"), 0o644);
   const open = await cli(["--home", h.dir, "--json", "report", "send", "--now"], h.env);
-  assert.is(JSON.parse(open.stderr.trim().split("\n").at(-1)!).error.code, "SETTINGS_INVALID");
+  assert.is(cliError(open).code, "SETTINGS_INVALID");
   assert.match(open.stderr, /chmod 600/);
 
   await setReports({ to: [], smtp: smtp() });
   const none = await cli(["--home", h.dir, "--json", "report", "send", "--now"], h.env);
-  assert.is(JSON.parse(none.stderr.trim().split("\n").at(-1)!).error.code, "BAD_USAGE");
+  assert.is(cliError(none).code, "BAD_USAGE");
 });
 
 test("a failed scheduled report raises an alert like any failed job", () => {

@@ -1,9 +1,13 @@
+import { promises as fsp } from "node:fs";
 import net from "node:net";
+import os from "node:os";
+import path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { selfSignedCertificate } from "../../src/cli/self-signed-certificate.ts";
+import { homeLayout } from "../../src/home/layout.ts";
 import { serveNode } from "../../src/server/serve-node.ts";
-import { certificateFingerprint256 } from "../../src/server/tls-files.ts";
+import { certificateFingerprint256, readTlsIdentity } from "../../src/server/tls-files.ts";
 import { createPinnedFetch } from "../../src/sync/pinned-fetch.ts";
 import { memoryLogger, testApp } from "./fixtures.ts";
 
@@ -188,4 +192,33 @@ test("with a TLS pair the server speaks https:// and the pinned fetch reaches it
     await server.close();
   }
 });
+test("a TLS pair that does not fit is TLS_INVALID; a home without one serves plain HTTP", async () => {
+  const a = selfSignedCertificate("confvault a", 2);
+  const b = selfSignedCertificate("confvault b", 2);
+  if (!a || !b) return console.log("  (skipped: no openssl)");
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "confvault-tls-"));
+  try {
+    const layout = homeLayout(dir);
+    assert.is(await readTlsIdentity(layout), null, "no pair: plain HTTP");
+    await fsp.writeFile(path.join(dir, "a.crt"), a.cert);
+    await fsp.writeFile(path.join(dir, "b.key"), b.key);
+    await fsp.writeFile(path.join(dir, "junk.crt"), "not a certificate");
+    for (const [cert, key, why] of [
+      ["a.crt", "b.key", /does not belong/],
+      ["junk.crt", "b.key", /not a PEM certificate/],
+      ["a.crt", "missing.key", /cannot read the TLS key/],
+    ] as const) {
+      try {
+        await readTlsIdentity(layout, { cert: path.join(dir, cert), key: path.join(dir, key) });
+        assert.unreachable(`${cert} + ${key} accepted`);
+      } catch (err) {
+        assert.is((err as { code?: string }).code, "TLS_INVALID");
+        assert.match((err as Error).message, why);
+      }
+    }
+  } finally {
+    await fsp.rm(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();

@@ -4,7 +4,6 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { opnsense } from "../../src/profiles/opnsense.ts";
 import { safesquid } from "../../src/profiles/safesquid.ts";
-import { formatDiff } from "../../src/xml/format-diff.ts";
 import { renderDiff } from "../../src/xml/render-diff.ts";
 import { semanticDiff, semanticDiffReport } from "../../src/xml/semantic-diff.ts";
 import { ROOT } from "../helpers/temp-home.ts";
@@ -40,7 +39,7 @@ const base = rule(1, "10.0.0.1") + rule(3, "10.0.0.3") + rule(5, "10.0.0.5");
 
 test("identical configs have no differences", () => {
   assert.equal(semanticDiff(config(base), config(base), options), []);
-  assert.is(formatDiff([]), "");
+  assert.is(renderDiff([]), "");
 });
 
 test("a changed field is keyed by the rule's id", () => {
@@ -48,7 +47,7 @@ test("a changed field is keyed by the rule's id", () => {
   assert.equal(entries, [
     { kind: "changed", path: "access/allow[id=5]/ip", old: "10.0.0.5", new: "10.0.0.55" },
   ]);
-  assert.is(formatDiff(entries), '~ access/allow[id=5]/ip: "10.0.0.5" → "10.0.0.55"\n');
+  assert.is(renderDiff(entries), '~ access/allow[id=5]/ip: "10.0.0.5" → "10.0.0.55"\n');
 });
 
 test("an inserted rule is one addition, not a cascade of changes", () => {
@@ -57,7 +56,6 @@ test("an inserted rule is one addition, not a cascade of changes", () => {
   assert.equal(entries, [
     { kind: "added", path: "access/allow[id=9]", summary: "enabled=TRUE, ip=10.0.0.9" },
   ]);
-  assert.is(formatDiff(entries), "+ access/allow[id=9] added\n");
   assert.is(renderDiff(entries), "+ access/allow[id=9]: enabled=TRUE, ip=10.0.0.9\n");
 });
 
@@ -66,7 +64,6 @@ test("a removed rule is reported as removed", () => {
   assert.equal(entries, [
     { kind: "removed", path: "access/allow[id=3]", summary: "enabled=TRUE, ip=10.0.0.3" },
   ]);
-  assert.is(formatDiff(entries), "- access/allow[id=3] removed\n");
   assert.is(renderDiff(entries), "- access/allow[id=3] removed: enabled=TRUE, ip=10.0.0.3\n");
 });
 
@@ -76,7 +73,6 @@ test("a reordered rule is reported as moved with its positions", () => {
   assert.equal(entries, [
     { kind: "moved", path: "access/allow[id=1]", from: 1, to: 3, nowAfter: "allow[id=5]" },
   ]);
-  assert.is(formatDiff(entries), "↕ access/allow[id=1] moved from position 1 to 3\n");
   assert.is(renderDiff(entries), "↕ access/allow[id=1] now last, after allow[id=5] (position 1 → 3)\n");
 });
 
@@ -84,13 +80,13 @@ test("an attribute change is reported with old and new values", () => {
   const after = rule(1, "10.0.0.1") + rule(3, "10.0.0.3", "TRUE", ' mode="strict"') + rule(5, "10.0.0.5");
   const entries = semanticDiff(config(base), config(after), options);
   assert.equal(entries, [{ kind: "attribute-changed", path: "access/allow[id=3]/@mode", new: "strict" }]);
-  assert.is(formatDiff(entries), '~ access/allow[id=3]/@mode: (none) → "strict"\n');
+  assert.is(renderDiff(entries), '~ access/allow[id=3]/@mode: (none) → "strict"\n');
 });
 
 test("a changed secret is reported without either value", () => {
   const entries = semanticDiff(config(base), config(base, { password: "confvault:sealed:bb22" }), options);
   assert.equal(entries, [{ kind: "secret-changed", path: "ldap/ldapsection[id=107]/ldappassword" }]);
-  const line = formatDiff(entries);
+  const line = renderDiff(entries);
   assert.is(line, "* ldap/ldapsection[id=107]/ldappassword: secret changed\n");
   assert.not.match(line, "aa11");
   assert.not.match(line, "bb22");
@@ -102,7 +98,7 @@ test("a secret path hides plaintext values when a file is diffed before sealing"
     secretPaths: ["//ldappassword"],
   });
   assert.equal(entries, [{ kind: "secret-changed", path: "ldap/ldapsection[id=107]/ldappassword" }]);
-  assert.not.match(formatDiff(entries), "hunter");
+  assert.not.match(renderDiff(entries), "hunter");
 });
 
 test("volatile fields are hidden unless asked for", () => {
